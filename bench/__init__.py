@@ -1,0 +1,1 @@
+"""Benchmark harness for the media gateway (issue 5): `python bench/run.py`."""

@@ -1,0 +1,140 @@
+"""A decision cache that decorates any AccessChecker: the only cachetools importer.
+
+Keyed on every input of the decision, (user_id, path), never on the token.
+Allows live for `ttl_s`, denials for `deny_ttl_s`, neither beyond the bound the
+caller passes (the token's remaining life). Concurrent misses for one key share
+one query. Invalidation events evict exactly the entries they can affect.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from cachetools import TLRUCache
+
+from gateway.authz.decision import AccessChecker, Decision
+
+Key = tuple[int, str]
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    decision: Decision
+    expires_at: float
+
+
+def _entry_expiry(_key: Key, entry: Entry, _now: float) -> float:
+    return entry.expires_at
+
+
+class CachedChecker:
+    def __init__(
+        self,
+        inner: AccessChecker,
+        *,
+        ttl_s: float,
+        deny_ttl_s: float,
+        max_entries: int,
+        timer: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.inner = inner
+        self._ttl_s = ttl_s
+        self._deny_ttl_s = deny_ttl_s
+        self._max_entries = max_entries
+        self._timer = timer
+        self._cache: TLRUCache[Key, Entry] = TLRUCache(max_entries, _entry_expiry, timer=timer)
+        self._inflight: dict[Key, asyncio.Task[Decision]] = {}
+        # Secondary indexes for eviction; may hold keys the cache already dropped.
+        self._by_user: dict[int, set[Key]] = {}
+        self._by_path: dict[str, set[Key]] = {}
+        # Bumped by every invalidation: a query that started before one must not
+        # store its (possibly stale) answer.
+        self._generation = 0
+        self.hits = 0
+        self.misses = 0
+
+    def lookup(self, user_id: int, path: str) -> Decision | None:
+        """The cached decision, without querying (the hot path, no await)."""
+        entry = self._cache.get((user_id, path))
+        if entry is None:
+            return None
+        self.hits += 1
+        return entry.decision
+
+    async def check(self, user_id: int, path: str, max_age_s: float | None = None) -> Decision:
+        key = (user_id, path)
+        entry = self._cache.get(key)
+        if entry is not None:
+            self.hits += 1
+            return entry.decision
+        self.misses += 1
+        task = self._inflight.get(key)
+        if task is None:
+            task = asyncio.ensure_future(self.inner.check(user_id, path))
+            self._inflight[key] = task
+            task.add_done_callback(self._make_store(key, self._generation, max_age_s))
+        # Shielded: a client that goes away must not cancel the query others wait on.
+        return await asyncio.shield(task)
+
+    def _make_store(
+        self, key: Key, generation: int, max_age_s: float | None
+    ) -> Callable[[asyncio.Task[Decision]], None]:
+        def store(task: asyncio.Task[Decision]) -> None:
+            self._inflight.pop(key, None)
+            if task.cancelled() or task.exception() is not None:
+                return
+            if generation != self._generation:
+                return
+            decision = task.result()
+            ttl = self._ttl_s if decision.allowed else self._deny_ttl_s
+            if max_age_s is not None:
+                ttl = min(ttl, max_age_s)
+            if ttl > 0:
+                self._put(key, Entry(decision, self._timer() + ttl))
+
+        return store
+
+    def _put(self, key: Key, entry: Entry) -> None:
+        self._cache[key] = entry
+        self._by_user.setdefault(key[0], set()).add(key)
+        self._by_path.setdefault(key[1], set()).add(key)
+        if len(self._by_user) + len(self._by_path) > 4 * self._max_entries:
+            self._rebuild_indexes()
+
+    def _rebuild_indexes(self) -> None:
+        self._cache.expire()
+        self._by_user.clear()
+        self._by_path.clear()
+        for key in self._cache:
+            self._by_user.setdefault(key[0], set()).add(key)
+            self._by_path.setdefault(key[1], set()).add(key)
+
+    def evict_member(self, chat_id: int, user_id: int) -> int:
+        """A membership of `user_id` in `chat_id` changed: drop what it can flip."""
+        self._generation += 1
+        evicted = 0
+        for key in list(self._by_user.get(user_id, ())):
+            entry = self._cache.get(key)
+            if entry is None or chat_id in entry.decision.chat_ids:
+                evicted += entry is not None
+                self._cache.pop(key, None)
+                self._by_user[user_id].discard(key)
+        return evicted
+
+    def evict_path(self, path: str) -> int:
+        """A message owning `path` changed: drop every user's decision on it."""
+        self._generation += 1
+        keys = self._by_path.pop(path, set())
+        return sum(self._cache.pop(key, None) is not None for key in keys)
+
+    def clear(self) -> None:
+        self._generation += 1
+        self._cache.clear()
+        self._by_user.clear()
+        self._by_path.clear()
+
+    def __len__(self) -> int:
+        return len(self._cache)

@@ -1,0 +1,134 @@
+"""ASGI sends for a file: whole, one range, or several as multipart/byteranges.
+
+Memory per stream is bounded by one chunk. Small bodies are read on the event
+loop (a page-cache read is cheaper than a thread hop); larger ones are read in
+a worker thread via aiofiles, or handed to the server with the zero-copy
+`http.response.pathsend` extension when it offers it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import secrets
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+import aiofiles
+
+from gateway.files.ranges import ByteRange
+from gateway.storage import OpenFile
+
+log = logging.getLogger("gateway.files")
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+Headers = list[tuple[bytes, bytes]]
+
+
+class ShortRead(Exception):
+    """The file shrank while being sent: the response cannot be completed."""
+
+
+class FileSender:
+    """Sends the body of an already-authorized, already-opened file."""
+
+    def __init__(self, *, chunk_bytes: int, inline_max_bytes: int) -> None:
+        self.chunk_bytes = chunk_bytes
+        self.inline_max_bytes = inline_max_bytes
+
+    @staticmethod
+    def plan_parts(ranges: list[ByteRange], size: int, content_type: str,
+                   headers: Headers) -> tuple[list[bytes], bytes]:
+        """Add the 206 headers; return the multipart part headers and closing delimiter.
+
+        One range is sent bare with Content-Range; several as multipart/byteranges
+        with CRLF framing and no top-level Content-Range (§14.6).
+        """
+        if len(ranges) == 1:
+            first, last = ranges[0]
+            headers += [(b"content-type", content_type.encode()),
+                        (b"content-range", b"bytes %d-%d/%d" % (first, last, size)),
+                        (b"content-length", b"%d" % (last - first + 1))]
+            return [], b""
+        boundary = secrets.token_hex(12).encode()
+        heads = [
+            b"\r\n--%s\r\nContent-Type: %s\r\nContent-Range: bytes %d-%d/%d\r\n\r\n"
+            % (boundary, content_type.encode(), first, last, size)
+            for first, last in ranges
+        ]
+        tail = b"\r\n--%s--\r\n" % boundary
+        length = sum(map(len, heads)) + len(tail) + sum(b - a + 1 for a, b in ranges)
+        headers += [(b"content-type", b"multipart/byteranges; boundary=" + boundary),
+                    (b"content-length", b"%d" % length)]
+        return heads, tail
+
+    async def whole(self, scope: Scope, receive: Receive, send: Send, f: OpenFile,
+                    status: int, headers: Headers) -> None:
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        if f.size <= self.inline_max_bytes:
+            await send({"type": "http.response.body", "body": _pread_exact(f, 0, f.size)})
+        elif "http.response.pathsend" in scope.get("extensions", {}):
+            await send({"type": "http.response.pathsend", "path": f.path})
+        else:
+            await self._stream(receive, send, f, [(0, f.size - 1)], [], b"")
+
+    async def ranges(self, receive: Receive, send: Send, f: OpenFile, headers: Headers,
+                     ranges: list[ByteRange], heads: list[bytes], tail: bytes) -> None:
+        await send({"type": "http.response.start", "status": 206, "headers": headers})
+        total = sum(last - first + 1 for first, last in ranges)
+        if total <= self.inline_max_bytes:
+            parts = []
+            for i, (first, last) in enumerate(ranges):
+                if heads:
+                    parts.append(heads[i])
+                parts.append(_pread_exact(f, first, last - first + 1))
+            await send({"type": "http.response.body", "body": b"".join(parts) + tail})
+        else:
+            await self._stream(receive, send, f, ranges, heads, tail)
+
+    async def _stream(self, receive: Receive, send: Send, f: OpenFile,
+                      ranges: list[ByteRange], heads: list[bytes], tail: bytes) -> None:
+        gone = asyncio.Event()
+        watcher = asyncio.ensure_future(_watch_disconnect(receive, gone))
+        try:
+            async with aiofiles.open(f.fd, "rb", buffering=0, closefd=False) as fh:
+                for i, (first, last) in enumerate(ranges):
+                    if heads:
+                        await send({"type": "http.response.body", "body": heads[i],
+                                    "more_body": True})
+                    await fh.seek(first)
+                    remaining = last - first + 1
+                    while remaining > 0:
+                        if gone.is_set():
+                            return  # client left: stop reading at once
+                        chunk = await fh.read(min(self.chunk_bytes, remaining))
+                        if not chunk:
+                            raise ShortRead(f.path)
+                        remaining -= len(chunk)
+                        await send({"type": "http.response.body", "body": chunk,
+                                    "more_body": True})
+            await send({"type": "http.response.body", "body": tail, "more_body": False})
+        finally:
+            watcher.cancel()
+
+
+def _pread_exact(f: OpenFile, offset: int, length: int) -> bytes:
+    data = os.pread(f.fd, length, offset)
+    while len(data) < length:
+        more = os.pread(f.fd, length - len(data), offset + len(data))
+        if not more:
+            raise ShortRead(f.path)
+        data += more
+    return data
+
+
+async def _watch_disconnect(receive: Receive, gone: asyncio.Event) -> None:
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            gone.set()
+            return
