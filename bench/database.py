@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-import asyncpg
+import asyncpg  # type: ignore[import-untyped]
 
 from bench.world import World
 
@@ -61,7 +61,20 @@ async def _admin_execute(dsn: str, sql: str) -> None:
 
 
 def apply_fallback_schema(database: Database) -> None:
-    asyncio.run(_admin_execute(database.dsn, SCHEMA_SQL.read_text()))
+    # Start from an empty schema: a failed migration may have left tables behind.
+    reset = "DROP SCHEMA public CASCADE; CREATE SCHEMA public;"
+    asyncio.run(_admin_execute(database.dsn, reset + SCHEMA_SQL.read_text()))
+
+
+def server_version(dsn: str) -> str:
+    async def query() -> str:
+        conn = await asyncpg.connect(dsn)
+        try:
+            return str(await conn.fetchval("SHOW server_version"))
+        finally:
+            await conn.close()
+
+    return asyncio.run(query())
 
 
 def populate(database: Database, world: World) -> None:

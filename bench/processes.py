@@ -7,6 +7,7 @@ nginx workers, and anything they spawned.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -63,16 +64,16 @@ class Process:
                     return
             except OSError:
                 time.sleep(0.1)
-        raise StartError(f"{self.name} did not listen on {port} in {timeout_s:.0f} s: {self.tail()}")
+        raise StartError(
+            f"{self.name} did not listen on {port} in {timeout_s:.0f} s: {self.tail()}"
+        )
 
     def stop(self, *, grace_s: float = 5.0) -> None:
         """SIGTERM the group, then SIGKILL whatever is left after the grace period."""
         if self._popen.returncode is None:
             _signal_group(self.pid, signal.SIGTERM)
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 self._popen.wait(timeout=grace_s)
-            except subprocess.TimeoutExpired:
-                pass
         # Workers may outlive their master for a moment: always sweep the group.
         _signal_group(self.pid, signal.SIGKILL)
         if self._popen.returncode is None:
@@ -87,10 +88,8 @@ class Process:
 
 
 def _signal_group(pgid: int, sig: signal.Signals) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(pgid, sig)
-    except ProcessLookupError:
-        pass
 
 
 def free_port() -> int:

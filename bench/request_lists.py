@@ -25,7 +25,7 @@ class Request:
 
     @property
     def range_header(self) -> str:
-        return "" if self.byte_range is None else "bytes=%d-%d" % self.byte_range
+        return "" if self.byte_range is None else "bytes={}-{}".format(*self.byte_range)
 
 
 def write_request_file(path: Path, requests: Iterable[Request], token_line: dict[int, int]) -> int:
@@ -51,7 +51,9 @@ def full_video(world: World) -> list[Request]:
     return [Request(UPLOADS + world.video_path, world.bench_user)]
 
 
-def video_seeks(world: World, video_bytes: int, *, count: int = 1000, seed: int = 5) -> list[Request]:
+def video_seeks(
+    world: World, video_bytes: int, *, count: int = 1000, seed: int = 5
+) -> list[Request]:
     """1 MiB ranges at random offsets, as a player seeking through the video would ask."""
     rng = random.Random(seed)
     last_start = video_bytes - SEEK_RANGE_BYTES

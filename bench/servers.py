@@ -119,7 +119,9 @@ def _nginx_auth(ctx: Context, home: Path) -> Plan:
         auth_port,
         {"BENCH_AUTH_DSN": ctx.database.dsn, "BENCH_AUTH_SECRET": ctx.secret},
     )
-    config = nginx.write_auth_config(home, port=port, media_root=ctx.media_root, auth_port=auth_port)
+    config = nginx.write_auth_config(
+        home, port=port, media_root=ctx.media_root, auth_port=auth_port
+    )
     return Plan([auth, ProcessSpec("nginx", nginx.nginx_argv(config), port)], port)
 
 
@@ -132,7 +134,10 @@ def _bare_uvicorn(ctx: Context, home: Path) -> Plan:
     return Plan([ProcessSpec("uvicorn", argv, port, _media_env(ctx))], port)
 
 
-def _granian_app(target: str) -> Callable[[Context, Path], Plan]:
+def _granian_app(module: str) -> Callable[[Context, Path], Plan]:
+    """One of bench/apps/ under granian."""
+    target = f"bench.apps.{module}:create_app"
+
     def plan(ctx: Context, home: Path) -> Plan:
         port = free_port()
         return Plan([ProcessSpec("granian", _granian(target, port), port, _media_env(ctx))], port)
@@ -145,18 +150,23 @@ def gateway_plan(extra_env: dict[str, str]) -> Callable[[Context, Path], Plan]:
 
     def plan(ctx: Context, home: Path) -> Plan:
         port = free_port()
-        config = home / "gateway.toml"
-        config.write_text(
-            f'[database]\nurl = "{ctx.database.sqlalchemy_url}"\n\n'
-            f'[storage]\nroot = "{ctx.media_root}"\n\n'
-            f'[auth]\nsecret = "{ctx.secret}"\nalgorithms = ["HS256"]\n\n'
-            "[cache]\nttl_s = 30\n"
-        )
+        config = write_gateway_config(home / "gateway.toml", ctx)
         argv = [gateway_command(), "serve", "--config", str(config), "--host", "127.0.0.1",
                 "--port", str(port), "--workers", "1"]  # fmt: skip
         return Plan([ProcessSpec("gateway", argv, port, extra_env)], port)
 
     return plan
+
+
+def write_gateway_config(path: Path, ctx: Context) -> Path:
+    """The contract's TOML keys only: everything else stays at the gateway's defaults."""
+    path.write_text(
+        f'[database]\nurl = "{ctx.database.sqlalchemy_url}"\n\n'
+        f'[storage]\nroot = "{ctx.media_root}"\n\n'
+        f'[auth]\nsecret = "{ctx.secret}"\nalgorithms = ["HS256"]\n\n'
+        "[cache]\nttl_s = 30\n"
+    )
+    return path
 
 
 def gateway_command() -> str:
@@ -187,10 +197,8 @@ SERVERS: tuple[ServerSpec, ...] = (
     ServerSpec(NGINX_STATIC, "nginx static", False, _nginx_static),
     ServerSpec(NGINX_AUTH, "nginx auth_request+cache", True, _nginx_auth),
     ServerSpec("bare-uvicorn", "Starlette FileResponse / uvicorn", False, _bare_uvicorn),
-    ServerSpec("bare-granian", "Starlette FileResponse / granian", False,
-               _granian_app("bench.apps.bare:create_app")),  # fmt: skip
-    ServerSpec(LEAN, "lean bare (sync stat+pathsend) / granian", False,
-               _granian_app("bench.apps.lean:create_app")),  # fmt: skip
+    ServerSpec("bare-granian", "Starlette FileResponse / granian", False, _granian_app("bare")),
+    ServerSpec(LEAN, "lean bare (sync stat+pathsend) / granian", False, _granian_app("lean")),
     ServerSpec(GATEWAY, "gateway", True, gateway_plan({})),
 )
 

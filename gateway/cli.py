@@ -18,7 +18,9 @@ from gateway.config import Config, ConfigError, load_config
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.basicConfig(
+        level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s %(message)s"
+    )
     for name in ("gateway", "alembic.runtime.migration"):
         logging.getLogger(name).setLevel(logging.INFO)
     try:
@@ -107,7 +109,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     alice, bob = (issue_token(auth, sub, 86400) for sub in ("1", "2"))
     print(f"demo config: {config_path}  (alice=1, bob=2, carol=3 who left chat 10)")
     print("alice is a member of the chat: 200 and the picture")
-    print(f"  curl -sS -o /tmp/cat.png -w '%{{http_code}}\\n' -H 'Authorization: Bearer {alice}' {url}")
+    out = "-o /tmp/cat.png "
+    print(f"  curl -sS {out}-w '%{{http_code}}\\n' -H 'Authorization: Bearer {alice}' {url}")
     print("bob is not a member of that chat: 403")
     print(f"  curl -sS -w '%{{http_code}}\\n' -H 'Authorization: Bearer {bob}' {url}")
     return 0

@@ -187,16 +187,16 @@ def validate(config: Config) -> Config:
     unknown = [a for a in auth.algorithms if a not in KNOWN_ALGORITHMS]
     if unknown or not auth.algorithms:
         raise ConfigError(f"GATEWAY_AUTH_ALGORITHMS: unsupported algorithm {unknown[:1] or '[]'}")
-    if any(a in HMAC_ALGORITHMS for a in auth.algorithms):
-        if not auth.secret and not auth.secret_file:
-            raise ConfigError("GATEWAY_AUTH_SECRET: required for HS* algorithms")
-        if auth.secret_file and not os.access(auth.secret_file, os.R_OK):
-            raise ConfigError(f"GATEWAY_AUTH_SECRET_FILE: cannot read {auth.secret_file}")
-    if any(a in KEY_ALGORITHMS for a in auth.algorithms):
-        if not auth.public_key_file and not auth.jwks_file:
-            raise ConfigError(
-                "GATEWAY_AUTH_PUBLIC_KEY_FILE: required for RS*/ES*/PS* (or GATEWAY_AUTH_JWKS_FILE)"
-            )
+    uses_hmac = any(a in HMAC_ALGORITHMS for a in auth.algorithms)
+    if uses_hmac and not auth.secret and not auth.secret_file:
+        raise ConfigError("GATEWAY_AUTH_SECRET: required for HS* algorithms")
+    if auth.secret_file and not os.access(auth.secret_file, os.R_OK):
+        raise ConfigError(f"GATEWAY_AUTH_SECRET_FILE: cannot read {auth.secret_file}")
+    uses_keys = any(a in KEY_ALGORITHMS for a in auth.algorithms)
+    if uses_keys and not auth.public_key_file and not auth.jwks_file:
+        raise ConfigError(
+            "GATEWAY_AUTH_PUBLIC_KEY_FILE: required for RS*/ES*/PS* (or GATEWAY_AUTH_JWKS_FILE)"
+        )
     for key, value in (("PUBLIC_KEY_FILE", auth.public_key_file), ("JWKS_FILE", auth.jwks_file)):
         if value and not os.access(value, os.R_OK):
             raise ConfigError(f"GATEWAY_AUTH_{key}: cannot read {value}")

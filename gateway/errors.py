@@ -60,7 +60,7 @@ class MethodNotAllowed(HTTPError):
     body = b"method not allowed\n"
 
     def headers(self) -> list[tuple[bytes, bytes]]:
-        return [(b"allow", b"GET, HEAD, OPTIONS")]
+        return [(b"allow", b"GET, HEAD")]
 
 
 class PreconditionFailed(HTTPError):

@@ -8,6 +8,7 @@ HMAC secret. Time checks use an injected clock so tests can advance it.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from collections.abc import Callable
@@ -84,10 +85,9 @@ class TokenVerifier:
         if config.public_key_file and asymmetric:
             pem = _read(config.public_key_file, "GATEWAY_AUTH_PUBLIC_KEY_FILE")
             for alg in asymmetric:
-                try:
+                # A key type that does not fit this algorithm is skipped; checked below.
+                with contextlib.suppress(JOSEError):
                     self._public_keys[alg] = jwk.construct(pem, alg)
-                except JOSEError:
-                    pass  # a key type that does not fit this algorithm; checked below
             if not self._public_keys:
                 raise ConfigError("GATEWAY_AUTH_PUBLIC_KEY_FILE: key fits none of the algorithms")
         if config.jwks_file:

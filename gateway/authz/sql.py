@@ -12,9 +12,10 @@ import asyncio
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import and_, bindparam, case, or_, select
+from sqlalchemy import and_, bindparam, case, literal_column, or_, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.sql.elements import BindParameter, ColumnClause
 
 from gateway.authz.decision import CheckUnavailable, Decision, Reason
 from gateway.db.models import ChatMember, Message
@@ -22,17 +23,19 @@ from gateway.db.models import ChatMember, Message
 # Bounds the rows read for one path (the same file forwarded into many chats).
 MAX_OWNER_ROWS = 256
 
-_path = bindparam("path")
+_path: BindParameter[str] = bindparam("path")
 _live = Message.deleted_at.is_(None)
 _joined = ChatMember.user_id.is_not(None)
 _current = and_(_joined, ChatMember.left_at.is_(None))
+_one: ColumnClause[int] = literal_column("1")
+_zero: ColumnClause[int] = literal_column("0")
 
 ACCESS_QUERY = (
     select(
         Message.chat_id,
-        case((_live, 1), else_=0).label("live"),
-        case((_joined, 1), else_=0).label("joined"),
-        case((_current, 1), else_=0).label("current"),
+        case((_live, _one), else_=_zero).label("live"),
+        case((_joined, _one), else_=_zero).label("joined"),
+        case((_current, _one), else_=_zero).label("current"),
     )
     .select_from(Message)
     .outerjoin(
@@ -40,7 +43,7 @@ ACCESS_QUERY = (
         and_(ChatMember.chat_id == Message.chat_id, ChatMember.user_id == bindparam("user_id")),
     )
     .where(or_(Message.attachment_path == _path, Message.attachment_thumb_path == _path))
-    .limit(MAX_OWNER_ROWS)
+    .limit(literal_column(str(MAX_OWNER_ROWS)))
 )
 
 

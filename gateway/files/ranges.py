@@ -64,8 +64,10 @@ def plan_ranges(header: str | None, size: int) -> list[ByteRange] | None:
     for first, last in specs:
         if first is None:
             assert last is not None
-            if last == 0 or size == 0:
+            if last == 0:
                 continue  # a zero-length suffix is unsatisfiable
+            if size == 0:
+                return None  # §14.1.1: satisfiable on an empty file, but no 206 can say so
             satisfiable.append((max(0, size - last), size - 1))
         elif first < size:
             satisfiable.append((first, size - 1 if last is None else min(last, size - 1)))

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from email.utils import formatdate, parsedate_tz
 from calendar import timegm
+from email.utils import formatdate, parsedate_tz
 
 
 def make_etag(mtime_ns: int, size: int) -> str:
@@ -25,7 +25,7 @@ def parse_http_date(value: str) -> int | None:
         return None
     try:
         offset = parsed[9] or 0
-        return timegm(parsed[:6] + (0, 1, -1)) - offset
+        return timegm((*parsed[:6], 0, 1, -1)) - offset
     except (OverflowError, ValueError, TypeError):
         return None
 
