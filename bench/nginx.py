@@ -25,6 +25,9 @@ http {{
     tcp_nodelay on;
     keepalive_timeout 75s;
     keepalive_requests 1000000;
+    # The practical limit is a tuned nginx: no open/fstat/close per request.
+    open_file_cache max=10000 inactive=60s;
+    open_file_cache_valid 30s;
     types {{ image/jpeg jpg; video/mp4 mp4; }}
     default_type application/octet-stream;
     client_body_temp_path {prefix}/tmp/body;

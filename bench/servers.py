@@ -19,8 +19,9 @@ from bench.processes import Process, StartError, free_port, rss_mib, tree_pids
 
 REPO = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
-# Shared by every granian-served app, so they differ only in the app itself.
-GRANIAN_FLAGS = ["--interface", "asgi", "--workers", "1", "--no-ws", "--log-level", "warning"]
+# Shared by every granian-served app, so they differ only in the app itself; the
+# same settings `gateway serve` uses (granian defaults, one worker, no access log).
+GRANIAN_FLAGS = ["--interface", "asgi", "--workers", "1", "--log-level", "warning"]
 
 
 @dataclass(frozen=True, slots=True)

@@ -45,7 +45,7 @@ class StorageConfig:
 @dataclass(frozen=True, slots=True)
 class AuthConfig:
     algorithms: tuple[str, ...] = ("HS256",)
-    secret: str = ""
+    secret: str = field(default="", repr=False)
     secret_file: str = ""
     public_key_file: str = ""
     jwks_file: str = ""

@@ -37,7 +37,7 @@ async def _run_async(url: str) -> None:
 
 def run_migrations_offline() -> None:
     context.configure(
-        url=context.config.get_main_option("sqlalchemy.url"),
+        url=_database_url(),
         target_metadata=target_metadata,
         version_table=VERSION_TABLE,
         literal_binds=True,
@@ -46,7 +46,17 @@ def run_migrations_offline() -> None:
         context.run_migrations()
 
 
+def _database_url() -> str:
+    """`gateway migrate` sets the URL; plain `alembic` falls back to the gateway config."""
+    url = context.config.get_main_option("sqlalchemy.url")
+    if url:
+        return url
+    from gateway.config import load_config
+
+    return load_config().database.url
+
+
 if context.is_offline_mode():
     run_migrations_offline()
 else:
-    asyncio.run(_run_async(context.config.get_main_option("sqlalchemy.url") or ""))
+    asyncio.run(_run_async(_database_url()))
