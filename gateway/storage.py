@@ -6,14 +6,18 @@ containment, open without following a final symlink, `fstat` what was opened.
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from gateway.errors import BadRequest, NotFound
 
 MAX_PATH_BYTES = 1024
 MAX_SEGMENT_BYTES = 255
+MAX_CACHED_DIRS = 10_000
 
 
 def check_relative_path(path: str) -> str:
@@ -61,26 +65,58 @@ class OpenFile:
 
 
 class Storage:
-    """The media folder. Opens only regular files whose real path is inside it."""
+    """The media folder. Opens only regular files whose real path is inside it.
 
-    def __init__(self, root: str) -> None:
+    Resolving every component with realpath() costs an lstat per segment on
+    every request; the real path of each directory is therefore cached for a
+    few seconds (directories are laid out by the chat service, not by clients),
+    and the final component is opened with O_NOFOLLOW, so only a symlinked file
+    takes the slow, fully resolved path.
+    """
+
+    def __init__(self, root: str, *, dir_cache_ttl_s: float = 5.0,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.root = os.path.realpath(root)
         self._prefix = self.root.rstrip("/") + "/"
+        self._dir_cache_ttl_s = dir_cache_ttl_s
+        self._clock = clock
+        self._dirs: dict[str, tuple[str, float]] = {}
 
     def resolve(self, relative: str) -> str:
-        """Real absolute path of an already-checked relative path, or NotFound."""
+        """Real absolute path of a relative path inside the root, or a refusal."""
         real = os.path.realpath(self._prefix + check_relative_path(relative))
         if not real.startswith(self._prefix):
             raise NotFound("outside_root")
         return real
 
+    def _real_dir(self, directory: str) -> str:
+        """Real path of a directory below the root (cached), with a trailing slash."""
+        now = self._clock()
+        cached = self._dirs.get(directory)
+        if cached is not None and cached[1] > now:
+            return cached[0]
+        real = os.path.realpath(self._prefix + directory) + "/" if directory else self._prefix
+        if not real.startswith(self._prefix):
+            raise NotFound("outside_root")
+        if len(self._dirs) >= MAX_CACHED_DIRS:
+            self._dirs.clear()
+        self._dirs[directory] = (real, now + self._dir_cache_ttl_s)
+        return real
+
     def open(self, relative: str) -> OpenFile:
         """Open synchronously: on a local disk this is cheaper than a thread hop."""
-        real = self.resolve(relative)
+        directory, _, name = check_relative_path(relative).rpartition("/")
+        path = self._real_dir(directory) + name
         try:
-            fd = os.open(real, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK)
-        except OSError:
-            raise NotFound("not_on_disk") from None
+            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK)
+        except OSError as exc:
+            if exc.errno != errno.ELOOP:
+                raise NotFound("not_on_disk") from None
+            path = self.resolve(relative)  # a symlinked file: resolve it fully, then check
+            try:
+                fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK)
+            except OSError:
+                raise NotFound("not_on_disk") from None
         try:
             st = os.fstat(fd)
         except OSError:
@@ -89,4 +125,4 @@ class Storage:
         if not stat.S_ISREG(st.st_mode):
             os.close(fd)
             raise NotFound("not_a_regular_file")
-        return OpenFile(fd=fd, path=real, size=st.st_size, mtime_ns=st.st_mtime_ns)
+        return OpenFile(fd=fd, path=path, size=st.st_size, mtime_ns=st.st_mtime_ns)
