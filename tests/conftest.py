@@ -55,3 +55,9 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     if any("PostgreSQL" in str(getattr(r, "longrepr", "")) for r in skipped):
         terminalreporter.write_line(
             "WARNING: PostgreSQL was unreachable; its tests were SKIPPED", red=True, bold=True)
+
+
+@pytest.fixture
+def sqlite_world(tmp_path: Path) -> Config:
+    """The seeded world on SQLite only, for behaviour that does not depend on the database."""
+    return prepare_world(tmp_path, f"sqlite+aiosqlite:///{tmp_path / 'gateway.db'}")
