@@ -7,6 +7,7 @@ The result is frozen and passed down; nothing else reads settings.
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import tomllib
 from collections.abc import Mapping
@@ -15,9 +16,8 @@ from pathlib import Path
 from typing import Any
 
 HMAC_ALGORITHMS = frozenset({"HS256", "HS384", "HS512"})
-KEY_ALGORITHMS = frozenset(
-    {"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512"}
-)
+# No PS*: python-jose cannot verify RSASSA-PSS, so accepting it here would only fail later.
+KEY_ALGORITHMS = frozenset({"RS256", "RS384", "RS512", "ES256", "ES384", "ES512"})
 KNOWN_ALGORITHMS = HMAC_ALGORITHMS | KEY_ALGORITHMS
 
 
@@ -155,14 +155,26 @@ def _coerce(key: str, default: Any, value: Any) -> Any:
                 return value
             return {"1": True, "true": True, "0": False, "false": False}[str(value).lower()]
         if isinstance(default, int):
-            if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+            if isinstance(value, str):
+                value = value.strip()
+                if not (value.isascii() and value.isdigit()):
+                    raise ValueError(value)  # no "1_0", "+1", "1e3"
+            elif isinstance(value, bool) or not isinstance(value, int | float):
+                raise ValueError(value)
+            elif isinstance(value, float) and not value.is_integer():
                 raise ValueError(value)
             return int(value)
         if isinstance(default, float):
-            return float(value)
-        return str(value)
+            number = float(value)
+            if isinstance(value, bool) or not math.isfinite(number):
+                raise ValueError(value)
+            return number
+        if not isinstance(value, str):
+            raise TypeError(value)
+        return value
     except (ValueError, KeyError, TypeError, AttributeError):
-        raise ConfigError(f"{key}: invalid value {value!r}") from None
+        shown = "(hidden)" if "secret" in key.lower() else repr(value)
+        raise ConfigError(f"{key}: invalid value {shown}") from None
 
 
 def _resolve_paths(config: Config, base: Path) -> Config:
@@ -195,7 +207,7 @@ def validate(config: Config) -> Config:
     uses_keys = any(a in KEY_ALGORITHMS for a in auth.algorithms)
     if uses_keys and not auth.public_key_file and not auth.jwks_file:
         raise ConfigError(
-            "GATEWAY_AUTH_PUBLIC_KEY_FILE: required for RS*/ES*/PS* (or GATEWAY_AUTH_JWKS_FILE)"
+            "GATEWAY_AUTH_PUBLIC_KEY_FILE: required for RS*/ES* (or GATEWAY_AUTH_JWKS_FILE)"
         )
     for key, value in (("PUBLIC_KEY_FILE", auth.public_key_file), ("JWKS_FILE", auth.jwks_file)):
         if value and not os.access(value, os.R_OK):
@@ -206,8 +218,10 @@ def validate(config: Config) -> Config:
         raise ConfigError(f"GATEWAY_STORAGE_ROOT: not a directory: {config.storage.root}")
     if not config.database.url:
         raise ConfigError("GATEWAY_DATABASE_URL: required")
-    if config.cache.ttl_s < 0 or config.cache.deny_ttl_s < 0:
+    if config.cache.ttl_s < 0:
         raise ConfigError("GATEWAY_CACHE_TTL_S: must be >= 0")
+    if config.cache.deny_ttl_s < 0:
+        raise ConfigError("GATEWAY_CACHE_DENY_TTL_S: must be >= 0")
     if config.cache.max_entries < 1:
         raise ConfigError("GATEWAY_CACHE_MAX_ENTRIES: must be >= 1")
     if bool(config.server.tls_cert_file) != bool(config.server.tls_key_file):
