@@ -159,7 +159,7 @@ def _coerce(key: str, default: Any, value: Any) -> Any:
                 value = value.strip()
                 if not (value.isascii() and value.isdigit()):
                     raise ValueError(value)  # no "1_0", "+1", "1e3"
-            elif isinstance(value, bool) or not isinstance(value, int | float) or (isinstance(value, float) and not value.is_integer()):
+            elif isinstance(value, bool) or not float(value).is_integer():
                 raise ValueError(value)
             return int(value)
         if isinstance(default, float):
