@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import random
 from typing import Any
 
 import asyncpg
@@ -20,7 +21,10 @@ from gateway.metrics import Metrics
 log = logging.getLogger("gateway.invalidation")
 
 CHANNEL = "gateway_invalidate"
+# Shown in pg_stat_activity, so operators (and tests) can find these connections.
+APPLICATION_NAME = "media-gateway-listener"
 KEEPALIVE_S = 2.0
+MIN_BACKOFF_S = 0.1
 MAX_BACKOFF_S = 5.0
 
 
@@ -63,22 +67,25 @@ class InvalidationListener:
             await asyncio.gather(self._task, return_exceptions=True)
 
     async def _run(self) -> None:
-        backoff = 0.1
+        backoff_s = MIN_BACKOFF_S
         while True:
             try:
                 await self._listen_once()
-                backoff = 0.1
-            except asyncio.CancelledError:
-                raise
             except Exception as exc:
+                if self.connected:
+                    backoff_s = MIN_BACKOFF_S  # it was up: the first retry is quick
                 log.warning("invalidation listener down (%s: %s); retrying in %.1fs",
-                            type(exc).__name__, exc, backoff)
+                            type(exc).__name__, exc, backoff_s)
             self._set_down()
-            await asyncio.sleep(backoff)
-            backoff = min(backoff * 2, MAX_BACKOFF_S)
+            # Jitter: every worker of every host reconnects after a database restart.
+            await asyncio.sleep(backoff_s * random.uniform(0.5, 1.0))
+            backoff_s = min(backoff_s * 2, MAX_BACKOFF_S)
 
     async def _listen_once(self) -> None:
-        conn = await asyncpg.connect(self._dsn, timeout=self._connect_timeout_s)
+        conn = await asyncpg.connect(
+            self._dsn, timeout=self._connect_timeout_s,
+            server_settings={"application_name": APPLICATION_NAME},
+        )
         lost = asyncio.Event()
         try:
             conn.add_termination_listener(lambda _c: lost.set())
@@ -104,9 +111,11 @@ class InvalidationListener:
 
     def _set_down(self) -> None:
         if self.connected:
-            log.warning("invalidation listener lost; cache cleared, TTL is the fallback")
+            log.warning("invalidation listener lost; cache cleared until it is back")
         self.connected = False
         self._metrics.listener_up.set(0)
+        # Also after every failed attempt: while nobody listens, nothing cached
+        # outlives the next retry (at most MAX_BACKOFF_S), well within the TTL.
         self._cache.clear()
 
 

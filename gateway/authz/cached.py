@@ -47,9 +47,11 @@ class CachedChecker:
         self._timer = timer
         self._cache: TLRUCache[Key, Entry] = TLRUCache(max_entries, _entry_expiry, timer=timer)
         self._inflight: dict[Key, asyncio.Task[Decision]] = {}
-        # Secondary indexes for eviction; may hold keys the cache already dropped.
+        # Secondary indexes for eviction; may hold keys the cache already dropped,
+        # so they are rebuilt once they have grown by `max_entries` additions.
         self._by_user: dict[int, set[Key]] = {}
         self._by_path: dict[str, set[Key]] = {}
+        self._indexed = 0
         # Bumped by every invalidation: a query that started before one must not
         # store its (possibly stale) answer.
         self._generation = 0
@@ -83,7 +85,8 @@ class CachedChecker:
         self, key: Key, generation: int, max_age_s: float | None
     ) -> Callable[[asyncio.Task[Decision]], None]:
         def store(task: asyncio.Task[Decision]) -> None:
-            self._inflight.pop(key, None)
+            if self._inflight.get(key) is task:
+                del self._inflight[key]
             if task.cancelled() or task.exception() is not None:
                 return
             if generation != self._generation:
@@ -101,40 +104,50 @@ class CachedChecker:
         self._cache[key] = entry
         self._by_user.setdefault(key[0], set()).add(key)
         self._by_path.setdefault(key[1], set()).add(key)
-        if len(self._by_user) + len(self._by_path) > 4 * self._max_entries:
+        self._indexed += 1
+        if self._indexed > 2 * self._max_entries:
             self._rebuild_indexes()
 
     def _rebuild_indexes(self) -> None:
+        # Amortised O(1) per put: runs once per `max_entries` additions at most.
         self._cache.expire()
         self._by_user.clear()
         self._by_path.clear()
         for key in self._cache:
             self._by_user.setdefault(key[0], set()).add(key)
             self._by_path.setdefault(key[1], set()).add(key)
+        self._indexed = len(self._cache)
+
+    def _invalidated(self) -> None:
+        """Queries in flight may have read the old state: never store or share them."""
+        self._generation += 1
+        self._inflight.clear()
 
     def evict_member(self, chat_id: int, user_id: int) -> int:
         """A membership of `user_id` in `chat_id` changed: drop what it can flip."""
-        self._generation += 1
+        self._invalidated()
+        keys = self._by_user.get(user_id, set())
         evicted = 0
-        for key in list(self._by_user.get(user_id, ())):
+        for key in list(keys):
             entry = self._cache.get(key)
             if entry is None or chat_id in entry.decision.chat_ids:
                 evicted += entry is not None
                 self._cache.pop(key, None)
-                self._by_user[user_id].discard(key)
+                keys.discard(key)
         return evicted
 
     def evict_path(self, path: str) -> int:
         """A message owning `path` changed: drop every user's decision on it."""
-        self._generation += 1
+        self._invalidated()
         keys = self._by_path.pop(path, set())
         return sum(self._cache.pop(key, None) is not None for key in keys)
 
     def clear(self) -> None:
-        self._generation += 1
+        self._invalidated()
         self._cache.clear()
         self._by_user.clear()
         self._by_path.clear()
+        self._indexed = 0
 
     def __len__(self) -> int:
         return len(self._cache)

@@ -6,7 +6,8 @@ Revises: 0001
 Payloads on channel `gateway_invalidate` (JSON):
   {"kind": "member", "chat": C, "user": U}   a membership of U in C started or ended
   {"kind": "paths", "paths": [P, ...]}       messages owning these paths changed
-  {"kind": "all"}                            a table was truncated
+  {"kind": "all"}                            a table was truncated, or the paths
+                                             were too long for one NOTIFY (8000 bytes)
 NOTIFY is transactional: delivered on commit, never on rollback. SQLite has no
 notifications; there the cache TTL alone bounds revocation.
 """
@@ -26,50 +27,52 @@ UPGRADE = r"""
 CREATE OR REPLACE FUNCTION gateway_notify_member() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
+    -- Only membership itself matters: an update keeping (chat, user, left_at IS NULL) is silent.
+    IF TG_OP = 'UPDATE' AND (NEW.chat_id, NEW.user_id, NEW.left_at IS NULL)
+                          = (OLD.chat_id, OLD.user_id, OLD.left_at IS NULL) THEN
+        RETURN NULL;
+    END IF;
     IF TG_OP IN ('UPDATE', 'DELETE') THEN
-        -- Only membership itself matters: skip updates that keep (chat, user, left_at IS NULL).
-        IF TG_OP = 'UPDATE' AND NEW.chat_id = OLD.chat_id AND NEW.user_id = OLD.user_id
-           AND (NEW.left_at IS NULL) = (OLD.left_at IS NULL) THEN
-            RETURN NEW;
-        END IF;
         PERFORM pg_notify('gateway_invalidate', json_build_object(
             'kind', 'member', 'chat', OLD.chat_id, 'user', OLD.user_id)::text);
     END IF;
-    IF TG_OP IN ('INSERT', 'UPDATE') THEN
+    IF TG_OP = 'INSERT' OR NEW.chat_id <> OLD.chat_id OR NEW.user_id <> OLD.user_id THEN
         PERFORM pg_notify('gateway_invalidate', json_build_object(
             'kind', 'member', 'chat', NEW.chat_id, 'user', NEW.user_id)::text);
-        RETURN NEW;
     END IF;
-    RETURN OLD;
+    RETURN NULL;
 END $$;
 
 CREATE OR REPLACE FUNCTION gateway_notify_message() RETURNS trigger
 LANGUAGE plpgsql AS $$
 DECLARE
     paths text[] := ARRAY[]::text[];
+    payload text;
 BEGIN
     IF TG_OP = 'UPDATE'
        AND NEW.chat_id = OLD.chat_id
        AND (NEW.deleted_at IS NULL) = (OLD.deleted_at IS NULL)
        AND NEW.attachment_path IS NOT DISTINCT FROM OLD.attachment_path
        AND NEW.attachment_thumb_path IS NOT DISTINCT FROM OLD.attachment_thumb_path THEN
-        RETURN NEW;
+        RETURN NULL;
     END IF;
     IF TG_OP IN ('UPDATE', 'DELETE') THEN
-        paths := paths || OLD.attachment_path || OLD.attachment_thumb_path;
+        paths := paths || OLD.attachment_path::text || OLD.attachment_thumb_path::text;
     END IF;
     IF TG_OP IN ('INSERT', 'UPDATE') THEN
-        paths := paths || NEW.attachment_path || NEW.attachment_thumb_path;
+        paths := paths || NEW.attachment_path::text || NEW.attachment_thumb_path::text;
     END IF;
-    paths := array_remove(paths, NULL);
-    IF cardinality(paths) > 0 THEN
-        PERFORM pg_notify('gateway_invalidate', json_build_object(
-            'kind', 'paths', 'paths', (SELECT array_agg(DISTINCT p) FROM unnest(paths) p))::text);
+    SELECT array_agg(DISTINCT p) INTO paths FROM unnest(paths) p WHERE p IS NOT NULL;
+    IF paths IS NULL THEN
+        RETURN NULL;  -- no attachment: nothing a gateway can have cached
     END IF;
-    IF TG_OP = 'DELETE' THEN
-        RETURN OLD;
+    payload := json_build_object('kind', 'paths', 'paths', paths)::text;
+    IF octet_length(payload) >= 8000 THEN
+        -- NOTIFY refuses payloads of 8000 bytes or more; the write must never fail.
+        payload := '{"kind": "all"}';
     END IF;
-    RETURN NEW;
+    PERFORM pg_notify('gateway_invalidate', payload);
+    RETURN NULL;
 END $$;
 
 CREATE OR REPLACE FUNCTION gateway_notify_all() RETURNS trigger
