@@ -92,6 +92,8 @@ class CachedChecker:
             if generation != self._generation:
                 return
             decision = task.result()
+            if not decision.complete:
+                return
             ttl = self._ttl_s if decision.allowed else self._deny_ttl_s
             if max_age_s is not None:
                 ttl = min(ttl, max_age_s)

@@ -22,6 +22,8 @@ class Decision:
     # Chats with a live message owning the path: a membership change in one of
     # them is what can flip this decision (used for precise cache eviction).
     chat_ids: frozenset[int] = frozenset()
+    # False when chat_ids may be partial: such a denial is not cached.
+    complete: bool = True
 
 
 class CheckUnavailable(Exception):

@@ -21,6 +21,7 @@ from gateway.authz.decision import CheckUnavailable, Decision, Reason
 from gateway.db.models import ChatMember, Message
 
 # Bounds the rows read for one path (the same file forwarded into many chats).
+# Rows that grant access sort first, so the bound can never refuse a member.
 MAX_OWNER_ROWS = 256
 
 _path: BindParameter[str] = bindparam("path")
@@ -43,6 +44,7 @@ ACCESS_QUERY = (
         and_(ChatMember.chat_id == Message.chat_id, ChatMember.user_id == bindparam("user_id")),
     )
     .where(or_(Message.attachment_path == _path, Message.attachment_thumb_path == _path))
+    .order_by(case((and_(_live, _current), _zero), else_=_one))
     .limit(literal_column(str(MAX_OWNER_ROWS)))
 )
 
@@ -53,6 +55,8 @@ def decide(rows: Iterable[Sequence[Any]]) -> Decision:
     live_chats = frozenset(int(r[0]) for r in rows if r[1])
     if any(r[1] and r[3] for r in rows):
         return Decision(True, Reason.MEMBER, live_chats)
+    # At the bound, a denial may not know every chat that could grant it.
+    complete = len(rows) < MAX_OWNER_ROWS
     if not rows:
         reason = Reason.NO_MESSAGE_OWNS_PATH
     elif not live_chats:
@@ -61,7 +65,7 @@ def decide(rows: Iterable[Sequence[Any]]) -> Decision:
         reason = Reason.LEFT_CHAT
     else:
         reason = Reason.NOT_MEMBER
-    return Decision(False, reason, live_chats)
+    return Decision(False, reason, live_chats, complete=complete)
 
 
 class SqlAccessChecker:
