@@ -17,7 +17,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 from urllib.parse import unquote
 
-import asyncpg  # type: ignore[import-untyped]
+import asyncpg
 from jose import JWTError, jwt
 from starlette.applications import Starlette
 from starlette.requests import Request

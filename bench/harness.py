@@ -15,14 +15,15 @@ import sys
 from collections.abc import Sequence
 from contextlib import ExitStack
 from types import FrameType
+from typing import Any
 
 from bench import chart, machine, probe, report, servers
 from bench.measure import LoadFiles, Sample, peak_memory, throughput
 from bench.options import Options
 from bench.prepare import Prepared, fixed_requests, prepare
-from bench.processes import StartError
-from bench.request_lists import Request, thumbnails_of_bench_chat
+from bench.request_lists import Request
 from bench.servers import RunningServer, ServerSpec
+from bench.startup import start_all
 from bench.workloads import Workload, all_workloads
 from bench.wrk import WrkError
 
@@ -37,6 +38,9 @@ def log(message: str) -> None:
 def main(options: Options, argv: Sequence[str]) -> int:
     cores = _cores()
     _prepare_process(load_cpu=cores[1])
+    load_at_start = os.getloadavg()[0]
+    if load_at_start > 0.5:
+        log(f"warning: load average {load_at_start:.2f} before starting: expect noisy numbers")
     with ExitStack() as stack:
         log(f"preparing (server core {cores[0]}, load core {cores[1]})")
         prepared = prepare(stack, cpu=cores[0], log=log)
@@ -49,34 +53,49 @@ def main(options: Options, argv: Sequence[str]) -> int:
         failures: dict[str, str] = {}
         if prepared.gateway_problem:
             log(f"schema from {prepared.schema_source}: {prepared.gateway_problem}")
-        running = _start_servers(stack, prepared, specs, failures)
+        running = start_all(stack, prepared, specs, failures, log)
         bench = Bench(prepared, running, options, load_cpu=cores[1], failures=failures)
-        results = bench.run(workloads, specs)
-        rows = report.build_rows(workloads, specs, results)
-        meta = machine.describe(list(argv), cores, prepared.postgres_version)
-        meta["schema"] = prepared.schema_source
-        meta["options"] = {
-            "rounds": options.rounds,
-            "duration_s": options.duration_s,
-            "warmup_s": options.warmup_s,
-            "slow_clients": options.slow_clients,
-            "slow_hold_s": options.slow_hold_s,
-            "quick": options.quick,
-        }
-        meta["workloads"] = {
-            w.name: {"title": w.title, "unit": w.unit, "connections": w.connections}
-            for w in workloads
-        }
-        print(report.format_table(rows, failures), flush=True)
-        json_path = options.results_dir / "latest.json"
-        report.write_json(json_path, rows, meta, failures)
-        png_path = options.results_dir / "latest.png"
-        title = (
-            f"{meta['cpu']} · {meta['date']} · {options.rounds} round(s) x {options.duration_s} s"
-        )
-        drawn = chart.draw(png_path, rows, title)
-        log(f"wrote {json_path}" + (f" and {png_path}" if drawn else " (no matplotlib: no PNG)"))
+        rows = report.build_rows(workloads, specs, bench.run(workloads, specs))
+        meta = _meta(options, argv, cores, prepared, workloads)
+        # Other work on the machine is the main source of noise: keep it on record.
+        meta["load_average_1min"] = {"start": load_at_start, "end": os.getloadavg()[0]}
+        _write_outputs(options, rows, meta, failures)
     return 0
+
+
+def _meta(
+    options: Options,
+    argv: Sequence[str],
+    cores: tuple[int, int],
+    prepared: Prepared,
+    workloads: Sequence[Workload],
+) -> dict[str, Any]:
+    meta = machine.describe(list(argv), cores, prepared.postgres_version)
+    meta["schema"] = prepared.schema_source
+    meta["options"] = {
+        "rounds": options.rounds,
+        "duration_s": options.duration_s,
+        "warmup_s": options.warmup_s,
+        "slow_clients": options.slow_clients,
+        "slow_hold_s": options.slow_hold_s,
+        "quick": options.quick,
+    }
+    meta["workloads"] = {
+        w.name: {"title": w.title, "unit": w.unit, "connections": w.connections} for w in workloads
+    }
+    return meta
+
+
+def _write_outputs(
+    options: Options, rows: list[report.Row], meta: dict[str, Any], failures: dict[str, str]
+) -> None:
+    print(report.format_table(rows, failures), flush=True)
+    json_path = options.results_dir / "latest.json"
+    report.write_json(json_path, rows, meta, failures)
+    png_path = options.results_dir / "latest.png"
+    title = f"{meta['cpu']} · {meta['date']} · {options.rounds} round(s) x {options.duration_s} s"
+    drawn = chart.draw(png_path, rows, title)
+    log(f"wrote {json_path}" + (f" and {png_path}" if drawn else " (no matplotlib: no PNG)"))
 
 
 class Bench:
@@ -153,7 +172,7 @@ class Bench:
             warmup = self._cold_files(self.options.warmup_s * COLD_MAX_RPS)
             rate = throughput(server, workload, warmup, duration_s=self.options.warmup_s, cpu=cpu)
             files = self._cold_files(
-                max(10_000, math.ceil(2 * rate.value * self.options.duration_s))
+                max(10_000, math.ceil(3 * rate.value * self.options.duration_s))
             )
         else:
             files = self._fixed_files(workload)
@@ -184,59 +203,6 @@ class Bench:
         count = min(count, self.prepared.cold_pairs.remaining)
         path, written = self.prepared.request_file("cold", self.prepared.cold_pairs.take(count))
         return LoadFiles(self.prepared.tokens_file, path, written, unique=True)
-
-
-def _start_servers(
-    stack: ExitStack, prepared: Prepared, specs: Sequence[ServerSpec], failures: dict[str, str]
-) -> dict[str, RunningServer]:
-    """Start every server, check it serves (and, if it should, refuses); keep the good ones."""
-    running: dict[str, RunningServer] = {}
-    first = _probe_request(prepared)
-    for spec in specs:
-        if spec.name.startswith(servers.GATEWAY) and prepared.gateway_problem:
-            failures[spec.name] = prepared.gateway_problem
-            continue
-        try:
-            server = servers.start(spec, prepared.ctx)
-        except (StartError, OSError) as exc:
-            failures[spec.name] = f"did not start: {exc}"
-            log(f"{spec.name}: did not start: {exc}")
-            continue
-        stack.callback(server.stop)
-        try:
-            probe.wait_until_serving(server.port, first, prepared.token(first.user))
-            if spec.authorizes:
-                probe.check_authorization(
-                    server.port, first, prepared.tokens[prepared.world.stranger]
-                )
-            if spec.name == servers.NGINX_AUTH:
-                _check_auth_cache(server, prepared)
-        except (probe.ProbeError, OSError) as exc:
-            failures[spec.name] = f"failed its probe: {exc}"
-            log(f"{spec.name}: failed its probe: {exc} {server.tails()}")
-            server.stop()
-            continue
-        log(f"started {spec.label} on {server.url}")
-        running[spec.name] = server
-    return running
-
-
-def _probe_request(prepared: Prepared) -> Request:
-    """The bench user's first thumbnail: allowed for them, forbidden to the stranger."""
-    [request] = thumbnails_of_bench_chat(prepared.world)[:1]
-    return request
-
-
-def _check_auth_cache(server: RunningServer, prepared: Prepared) -> None:
-    """The replaced stack is only fair if its cache works: a repeat must be a HIT."""
-    request = prepared.cold_pairs.take(1)[0]
-    headers = probe.headers_for(request, prepared.token(request.user))
-    probe.fetch(server.port, request.path, headers)
-    status = probe.fetch(server.port, request.path, headers).headers.get("x-auth-cache")
-    if status != "HIT":
-        raise probe.ProbeError(
-            f"nginx proxy_cache did not hit on a repeat (X-Auth-Cache: {status})"
-        )
 
 
 def _selected_servers(options: Options) -> list[ServerSpec]:

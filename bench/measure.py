@@ -111,6 +111,8 @@ def peak_memory(
         "idle_mib": round(idle_mib, 1),
         "outcomes": outcomes,
         "bytes_read": summary.get("bytes_read", 0),
+        # Seconds until every client had its response head: the hold starts then.
+        "ramp_s": summary.get("ramp_s"),
     }
     return Sample(round(peak_mib, 1), notes, details)
 

@@ -6,8 +6,10 @@ import argparse
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 WORKLOAD_NAMES = ("warm", "cold", "photos", "video", "seek", "slow")
+T = TypeVar("T")
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 
 
@@ -64,20 +66,24 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
         parser.error(f"unknown workload(s): {', '.join(sorted(unknown))}")
     quick = bool(args.quick)
     options = Options(
-        rounds=args.rounds or (1 if quick else 3),
-        duration_s=args.duration or (2 if quick else 5),
-        warmup_s=args.warmup or 1,
+        rounds=_given(args.rounds, 1 if quick else 3),
+        duration_s=_given(args.duration, 2 if quick else 5),
+        warmup_s=_given(args.warmup, 1),
         workloads=workloads,
         servers=_names(args.servers),
         slow_clients=args.slow_clients,
-        slow_hold_s=args.slow_hold or (3.0 if quick else 6.0),
+        slow_hold_s=_given(args.slow_hold, 3.0 if quick else 6.0),
         variants=tuple(_variant(parser, v) for v in args.gateway_variant),
         results_dir=args.results_dir,
         quick=quick,
     )
-    if options.rounds < 1 or options.duration_s < 1 or options.slow_clients < 1:
-        parser.error("--rounds, --duration and --slow-clients must be at least 1")
+    if min(options.rounds, options.duration_s, options.warmup_s, options.slow_clients) < 1:
+        parser.error("--rounds, --duration, --warmup and --slow-clients must be at least 1")
     return options
+
+
+def _given(value: T | None, default: T) -> T:
+    return default if value is None else value
 
 
 def _names(csv: str) -> tuple[str, ...]:

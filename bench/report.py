@@ -19,6 +19,8 @@ from bench.servers import GATEWAY, LEAN, NGINX_AUTH, NGINX_STATIC, ServerSpec
 from bench.workloads import Workload
 
 REFERENCES = ((NGINX_STATIC, "vs static"), (NGINX_AUTH, "vs auth"), (LEAN, "vs lean"))
+# With --gateway-variant, variants are compared with the plain gateway too (the 5 % budget).
+VARIANT_REFERENCE = (GATEWAY, "vs gateway")
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +89,7 @@ def build_rows(
                 continue
             ratios = {
                 ref: _paired(samples, results.get((workload.name, ref), []))
-                for ref, _ in REFERENCES
+                for ref, _ in (*REFERENCES, VARIANT_REFERENCE)
             }
             target = next((t for t in TARGETS if t.workload == workload.name), None)
             rows.append(
@@ -105,29 +107,12 @@ def _paired(samples: Sequence[Sample | None], refs: Sequence[Sample | None]) -> 
 
 
 def format_table(rows: Sequence[Row], failures: dict[str, str]) -> str:
+    references = _references(rows)
     header = ["workload", "server", "unit", "median", "min-max"]
-    header += [label for _, label in REFERENCES] + ["target", "notes"]
-    lines = [header]
-    for row in rows:
-        values = row.values
-        if values:
-            spread = (
-                f"{_num(min(values), row.workload.unit)}-{_num(max(values), row.workload.unit)}"
-            )
-            median = _num(statistics.median(values), row.workload.unit)
-        else:
-            spread = median = "n/a"
-        cells = [row.workload.name, row.server.label, row.workload.unit, median, spread]
-        cells += [_ratio(row.ratios.get(ref, [])) for ref, _ in REFERENCES]
-        met = row.target_met()
-        target = "" if row.target is None else row.target.describe()
-        target += "" if met is None else (" ok" if met else " MISSED")
-        failed = sum(s is None for s in row.samples)
-        notes = row.notes + ([f"{failed} run(s) failed"] if failed else [])
-        cells += [target, "; ".join(notes)]
-        lines.append(cells)
+    header += [label for _, label in references] + ["target", "notes"]
+    lines = [header] + [_cells(row, references) for row in rows]
     widths = [max(len(line[i]) for line in lines) for i in range(len(header) - 1)]
-    numeric = {3, 4, 5, 6, 7}
+    numeric = set(range(3, 5 + len(references)))  # median, min-max and the ratios
     out = []
     for line in lines:
         parts = [
@@ -139,6 +124,26 @@ def format_table(rows: Sequence[Row], failures: dict[str, str]) -> str:
     for name, reason in failures.items():
         out.append(f"not measured: {name}: {reason}")
     return "\n".join(out)
+
+
+def _cells(row: Row, references: Sequence[tuple[str, str]]) -> list[str]:
+    unit, values = row.workload.unit, row.values
+    median = _num(statistics.median(values), unit) if values else "n/a"
+    spread = f"{_num(min(values), unit)}-{_num(max(values), unit)}" if values else "n/a"
+    cells = [row.workload.name, row.server.label, unit, median, spread]
+    cells += [_ratio(row.ratios.get(ref, [])) for ref, _ in references]
+    met = row.target_met()
+    target = "" if row.target is None else row.target.describe()
+    target += "" if met is None else (" ok" if met else " MISSED")
+    failed = sum(s is None for s in row.samples)
+    notes = row.notes + ([f"{failed} run(s) failed"] if failed else [])
+    return [*cells, target, "; ".join(notes)]
+
+
+def _references(rows: Sequence[Row]) -> tuple[tuple[str, str], ...]:
+    if any(r.server.name.startswith(f"{GATEWAY}-") for r in rows):
+        return (*REFERENCES, VARIANT_REFERENCE)
+    return REFERENCES
 
 
 def _num(value: float, unit: str) -> str:
@@ -167,6 +172,7 @@ def write_json(
 
 def _row_json(row: Row) -> dict[str, Any]:
     values = row.values
+    target = row.target
     return {
         "workload": row.workload.name,
         "workload_title": row.workload.title,
@@ -174,19 +180,21 @@ def _row_json(row: Row) -> dict[str, Any]:
         "server_label": row.server.label,
         "unit": row.workload.unit,
         "higher_is_better": row.workload.higher_is_better,
-        "median": statistics.median(values) if values else None,
-        "min": min(values, default=None),
-        "max": max(values, default=None),
-        "ratios": {
-            ref: {"median": statistics.median(r), "min": min(r), "max": max(r), "per_round": r}
-            for ref, r in row.ratios.items()
-            if r
-        },
-        "target": None
-        if row.target is None
-        else {"rule": row.target.describe(), "met": row.target_met()},
-        "rounds": [
-            None if s is None else {"value": s.value, "notes": list(s.notes), **s.details}
-            for s in row.samples
-        ],
+        **_stats(values, digits=1),
+        "ratios": {ref: {**_stats(r, digits=3), "per_round": [round(x, 3) for x in r]}
+                   for ref, r in row.ratios.items() if r},
+        "target": None if target is None else {"rule": target.describe(), "met": row.target_met()},
+        "rounds": [None if s is None else
+                   {"value": round(s.value, 1), "notes": list(s.notes), **s.details}
+                   for s in row.samples],
+    }  # fmt: skip
+
+
+def _stats(values: Sequence[float], *, digits: int) -> dict[str, float | None]:
+    if not values:
+        return {"median": None, "min": None, "max": None}
+    return {
+        "median": round(statistics.median(values), digits),
+        "min": round(min(values), digits),
+        "max": round(max(values), digits),
     }

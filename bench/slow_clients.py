@@ -18,6 +18,9 @@ import time
 from collections import Counter
 from dataclasses import dataclass
 
+# A server that cannot take all clients at once keeps some waiting: give up after this.
+HEAD_TIMEOUT_S = 30.0
+
 
 @dataclass(frozen=True, slots=True)
 class Plan:
@@ -32,12 +35,32 @@ class Plan:
     connect_concurrency: int
 
 
+class Hold:
+    """The common hold: it starts once every client has its response head (or gave up)."""
+
+    def __init__(self, clients: int, hold_s: float) -> None:
+        self._pending = clients
+        self._hold_s = hold_s
+        self._started = time.monotonic()
+        self.ramp_s = 0.0
+        self.deadline: float | None = None
+
+    def opened(self) -> None:
+        self._pending -= 1
+        if self._pending == 0:
+            now = time.monotonic()
+            self.ramp_s = now - self._started
+            self.deadline = now + self._hold_s
+
+    def holding(self) -> bool:
+        return self.deadline is None or time.monotonic() < self.deadline
+
+
 async def run(plan: Plan) -> dict[str, object]:
     outcomes: Counter[str] = Counter()
     bytes_read = [0]
     gate = asyncio.Semaphore(plan.connect_concurrency)
-    # Ramp-up (connect + response head) gets its own budget before the hold starts.
-    deadline = time.monotonic() + plan.hold_s + plan.clients / plan.connect_concurrency * 0.05
+    hold = Hold(plan.clients, plan.hold_s)
     request = (
         f"GET {plan.path} HTTP/1.1\r\nHost: 127.0.0.1:{plan.port}\r\n"
         f"Authorization: Bearer {plan.token}\r\n\r\n"
@@ -45,33 +68,40 @@ async def run(plan: Plan) -> dict[str, object]:
 
     async def client() -> None:
         try:
-            outcomes[await _download(plan, request, gate, deadline, bytes_read)] += 1
+            outcomes[await _download(plan, request, gate, hold, bytes_read)] += 1
         except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError) as exc:
             outcomes[type(exc).__name__] += 1
 
     await asyncio.gather(*(client() for _ in range(plan.clients)))
-    return {"clients": plan.clients, "outcomes": dict(outcomes), "bytes_read": bytes_read[0]}
+    return {
+        "clients": plan.clients,
+        "outcomes": dict(outcomes),
+        "bytes_read": bytes_read[0],
+        "ramp_s": round(hold.ramp_s, 2),
+    }
 
 
 async def _download(
     plan: Plan,
     request: bytes,
     gate: asyncio.Semaphore,
-    deadline: float,
+    hold: Hold,
     bytes_read: list[int],
 ) -> str:
-    """One slow client; returns "held" when its stream stayed open until the deadline."""
-    async with gate:
-        try:
+    """One slow client; returns "held" when its stream stayed open through the hold."""
+    try:
+        async with gate:
             reader, writer, head = await asyncio.wait_for(
-                _open(plan, request), timeout=max(1.0, deadline - time.monotonic())
+                _open(plan, request), timeout=HEAD_TIMEOUT_S
             )
-        except TimeoutError:
-            return "no response head in time"
+    except TimeoutError:
+        return "no response head in time"
+    finally:
+        hold.opened()
     try:
         if not head.startswith((b"HTTP/1.1 200", b"HTTP/1.0 200")):
             return "status " + head.split(b"\r\n", 1)[0].decode(errors="replace")
-        while time.monotonic() < deadline:
+        while hold.holding():
             chunk = await reader.read(plan.read_bytes)
             if not chunk:
                 return "closed early"

@@ -116,20 +116,17 @@ class UploadHandler:
         """Preconditions and ranges, only ever after authorization (§13.2.2 order)."""
         etag = make_etag(f.mtime_ns, f.size)
         mtime_s = f.mtime_ns // 1_000_000_000
-        validators = [
-            (b"etag", etag.encode()),
-            (b"last-modified", http_date(mtime_s).encode()),
-            (b"cache-control", self.cache_control(max_age_s)),
-            *cors,
-        ]
+        # §15.4.5: a 304 repeats ETag, Cache-Control and Vary, not representation metadata.
+        headers = [(b"etag", etag.encode()), (b"cache-control", self.cache_control(max_age_s)),
+                   *cors, NOSNIFF]
         outcome = evaluate(req.conditions(), etag, mtime_s)
         if outcome is Outcome.NOT_MODIFIED:
-            await _send_empty(send, 304, [*validators, NOSNIFF])
+            await _send_empty(send, 304, headers)
             return 304
         if outcome is Outcome.PRECONDITION_FAILED:
             raise PreconditionFailed("precondition_failed")
         content_type, attachment = self.types.lookup(f.path)
-        headers = [*validators, NOSNIFF, (b"accept-ranges", b"bytes")]
+        headers += [(b"last-modified", http_date(mtime_s).encode()), (b"accept-ranges", b"bytes")]
         if attachment:
             headers += ATTACHMENT
         head = scope["method"] == "HEAD"

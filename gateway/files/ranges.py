@@ -6,15 +6,23 @@ from gateway.errors import RangeNotSatisfiable
 
 # Bounds the work one request can cause: more parts than this is served whole.
 MAX_RANGES = 16
+# Stands for any integer longer than 19 digits: beyond every file, so a first-pos
+# that large is unsatisfiable and a last-pos or suffix that large covers the file.
+SATURATED = 10**19
 
 ByteRange = tuple[int, int]  # (first, last), both inclusive
 
 
 def parse_int(text: str) -> int | None:
-    """Strict header integer: ASCII digits only (no sign, space, `_` or Unicode digits)."""
-    if not text or not text.isascii() or not text.isdigit() or len(text) > 19:
+    """Strict header integer: ASCII digits only (no sign, space, `_` or Unicode digits).
+
+    §14.1.1 puts no bound on 1*DIGIT, so a longer number saturates instead of
+    failing (and never costs a big-integer conversion).
+    """
+    if not text or not text.isascii() or not text.isdigit():
         return None
-    return int(text)
+    digits = text.lstrip("0")
+    return SATURATED if len(digits) > 19 else int(digits or "0")
 
 
 def parse_range_set(header: str) -> list[tuple[int | None, int | None]] | None:
@@ -24,7 +32,7 @@ def parse_range_set(header: str) -> list[tuple[int | None, int | None]] | None:
     (the full representation is sent), not answered with 400 or 416.
     """
     unit, sep, ranges = header.partition("=")
-    if not sep or unit.strip(" \t").lower() != "bytes":
+    if not sep or unit.lower() != "bytes":  # §14.1: no whitespace around "="
         return None
     specs: list[tuple[int | None, int | None]] = []
     for raw in ranges.split(","):
@@ -49,14 +57,14 @@ def parse_range_set(header: str) -> list[tuple[int | None, int | None]] | None:
 
 
 def plan_ranges(header: str | None, size: int) -> list[ByteRange] | None:
-    """Ranges to send, sorted and coalesced; None means send the whole file (200).
+    """Ranges to send, coalesced, in request order; None means the whole file (200).
 
     Raises RangeNotSatisfiable (416) only when the set is valid and no range
     overlaps the file (§14.1.1). Overlapping or adjacent ranges are coalesced
-    (§14.3 allows it) so a body is never larger than the file plus framing.
+    (§15.3.7.2 allows it) so a body is never larger than the file plus framing.
     """
-    if header is None:
-        return None
+    if header is None or size == 0:
+        return None  # §14.2: a server MAY ignore Range when the representation is empty
     specs = parse_range_set(header)
     if specs is None:
         return None
@@ -64,11 +72,8 @@ def plan_ranges(header: str | None, size: int) -> list[ByteRange] | None:
     for first, last in specs:
         if first is None:
             assert last is not None
-            if last == 0:
-                continue  # a zero-length suffix is unsatisfiable
-            if size == 0:
-                return None  # §14.1.1: satisfiable on an empty file, but no 206 can say so
-            satisfiable.append((max(0, size - last), size - 1))
+            if last > 0:  # a zero-length suffix is unsatisfiable
+                satisfiable.append((max(0, size - last), size - 1))
         elif first < size:
             satisfiable.append((first, size - 1 if last is None else min(last, size - 1)))
     if not satisfiable:
@@ -76,7 +81,7 @@ def plan_ranges(header: str | None, size: int) -> list[ByteRange] | None:
     merged = coalesce(satisfiable)
     if len(merged) > MAX_RANGES:
         return None
-    return merged
+    return in_request_order(merged, satisfiable)
 
 
 def coalesce(ranges: list[ByteRange]) -> list[ByteRange]:
@@ -88,3 +93,14 @@ def coalesce(ranges: list[ByteRange]) -> list[ByteRange]:
         else:
             merged.append((first, last))
     return merged
+
+
+def in_request_order(merged: list[ByteRange], requested: list[ByteRange]) -> list[ByteRange]:
+    """§15.3.7.2: parts SHOULD follow the order of the range-specs that asked for them.
+
+    Each merged part takes the place of the earliest requested range inside it.
+    """
+    def earliest(part: ByteRange) -> int:
+        return min(i for i, (first, last) in enumerate(requested)
+                   if part[0] <= first and last <= part[1])
+    return sorted(merged, key=earliest)

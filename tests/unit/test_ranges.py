@@ -5,7 +5,15 @@ from __future__ import annotations
 import pytest
 
 from gateway.errors import RangeNotSatisfiable
-from gateway.files.ranges import MAX_RANGES, coalesce, parse_int, parse_range_set, plan_ranges
+from gateway.files.ranges import (
+    MAX_RANGES,
+    SATURATED,
+    coalesce,
+    in_request_order,
+    parse_int,
+    parse_range_set,
+    plan_ranges,
+)
 
 # --- parse_int: strict header integers -------------------------------------------------
 
@@ -15,8 +23,9 @@ PARSE_INT = [
     ("007", 7, "leading-zeros"),
     ("1234567890", 1234567890, "ten-digits"),
     ("9" * 19, 9_999_999_999_999_999_999, "nineteen-digits"),
-    ("9" * 20, None, "twenty-digits-too-big"),
-    ("1" * 4300, None, "huge"),
+    # §14.1.1 bounds no digit count: longer numbers saturate beyond any file size.
+    ("9" * 20, SATURATED, "twenty-digits-saturate"),
+    ("1" * 4300, SATURATED, "huge-saturates"),
     ("", None, "empty"),
     ("+1", None, "plus-sign"),
     ("-1", None, "minus-sign"),
@@ -85,9 +94,10 @@ PARSE_SET = [
     ("bytes=\u0661-2", N, "arabic-indic-first"),
     ("bytes=0-\u0662", N, "arabic-indic-last"),
     ("bytes=-\u0663", N, "arabic-indic-suffix"),
-    ("bytes=0-" + "9" * 20, N, "huge-last"),
-    ("bytes=" + "9" * 20 + "-", N, "huge-first"),
-    ("bytes=-" + "9" * 20, N, "huge-suffix"),
+    ("bytes=0-" + "9" * 20, [(0, SATURATED)], "huge-last"),
+    ("bytes=" + "9" * 20 + "-", [(SATURATED, None)], "huge-first"),
+    ("bytes=-" + "9" * 20, [(None, SATURATED)], "huge-suffix"),
+    ("bytes =0-1", N, "space-before-equals"),
     ("bytes=0x10-0x20", N, "hex"),
     ("bytes=a-b", N, "letters"),
     ("bytes=0-1;q=1", N, "parameters"),
@@ -127,14 +137,14 @@ PLAN = [
     ("bytes=50-1000", 100, [(50, 99)], "end-beyond-size-clamped"),
     ("bytes=0-" + "9" * 19, 100, [(0, 99)], "end-19-digits-clamped"),
     ("bytes=0-1,10-19", 100, [(0, 1), (10, 19)], "two-disjoint"),
-    ("bytes=10-19,0-1", 100, [(0, 1), (10, 19)], "two-disjoint-sorted"),
+    ("bytes=10-19,0-1", 100, [(10, 19), (0, 1)], "two-disjoint-request-order"),
     ("bytes=0-9,5-14", 100, [(0, 14)], "overlapping-merged"),
     ("bytes=0-9,10-19", 100, [(0, 19)], "adjacent-merged"),
     ("bytes=0-9,11-19", 100, [(0, 9), (11, 19)], "one-byte-gap-kept-apart"),
     ("bytes=0-99,0-99,0-99", 100, [(0, 99)], "repeated-whole-file-once"),
     ("bytes=0-,-50", 100, [(0, 99)], "open-ended-and-suffix-overlap"),
-    ("bytes=-10,0-4", 100, [(0, 4), (90, 99)], "suffix-and-head"),
-    ("bytes=20-29,0-4,25-40", 100, [(0, 4), (20, 40)], "three-unsorted-two-merge"),
+    ("bytes=-10,0-4", 100, [(90, 99), (0, 4)], "suffix-and-head"),
+    ("bytes=20-29,0-4,25-40", 100, [(20, 40), (0, 4)], "three-unsorted-two-merge"),
     ("bytes=0-4,200-300", 100, [(0, 4)], "unsatisfiable-part-dropped"),
     ("bytes=0-4,-0", 100, [(0, 4)], "zero-suffix-part-dropped"),
     ("bytes=0-1,,4-5", 100, [(0, 1), (4, 5)], "empty-element"),
@@ -145,7 +155,10 @@ PLAN = [
     ("bytes=x", 0, None, "malformed-on-empty-file-ignored"),
     ("bytes=\u0661-", 100, None, "unicode-digit-ignored"),
     ("bytes=1_0-20", 100, None, "underscore-ignored"),
-    ("bytes=" + "1" * 20 + "-", 100, None, "huge-first-ignored"),
+    # §14.2: a server MAY ignore Range on an empty representation (nginx does): 200.
+    ("bytes=0-", 0, None, "open-ended-on-empty-file"),
+    ("bytes=0-0", 0, None, "first-byte-of-empty-file"),
+    ("bytes=-0", 0, None, "zero-suffix-on-empty-file"),
 ]
 
 
@@ -163,9 +176,7 @@ UNSATISFIABLE = [
     ("bytes=-0", 100, "zero-length-suffix"),
     ("bytes=-0,100-", 100, "all-parts-unsatisfiable"),
     ("bytes=" + "9" * 19 + "-", 100, "huge-but-parseable-first"),
-    ("bytes=0-", 0, "open-ended-on-empty-file"),
-    ("bytes=0-0", 0, "first-byte-of-empty-file"),
-    ("bytes=-0", 0, "zero-suffix-on-empty-file"),
+    ("bytes=" + "1" * 20 + "-", 100, "huge-first-saturates-beyond-size"),
 ]
 
 
@@ -232,3 +243,24 @@ COALESCE = [
 )
 def test_coalesce(ranges: list[tuple[int, int]], expected: list[tuple[int, int]]) -> None:
     assert coalesce(ranges) == expected
+
+
+IN_REQUEST_ORDER = [
+    ([(0, 9)], [(0, 9)], [(0, 9)], "single"),
+    ([(0, 1), (10, 19)], [(10, 19), (0, 1)], [(10, 19), (0, 1)], "reversed"),
+    ([(0, 4), (20, 40)], [(20, 29), (0, 4), (25, 40)], [(20, 40), (0, 4)], "merged-part-first"),
+]
+
+
+@pytest.mark.parametrize(
+    ("merged", "requested", "expected"),
+    [c[:3] for c in IN_REQUEST_ORDER],
+    ids=[c[3] for c in IN_REQUEST_ORDER],
+)
+def test_in_request_order(
+    merged: list[tuple[int, int]],
+    requested: list[tuple[int, int]],
+    expected: list[tuple[int, int]],
+) -> None:
+    """§15.3.7.2: parts SHOULD appear in the order they were requested."""
+    assert in_request_order(merged, requested) == expected
