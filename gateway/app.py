@@ -105,6 +105,8 @@ class Gateway:
                     connect_timeout_s=self.config.database.connect_timeout_s,
                 )
                 self.listener.start()
+                if not await self.listener.wait_connected(self.config.database.connect_timeout_s):
+                    log.warning("starting without the invalidation listener; /readyz is 503")
 
     async def shutdown(self) -> None:
         if self.listener is not None:

@@ -61,6 +61,13 @@ class InvalidationListener:
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="invalidation-listener")
 
+    async def wait_connected(self, timeout_s: float) -> bool:
+        """Give start-up a moment to listen, so a new worker is ready from its first request."""
+        deadline = asyncio.get_running_loop().time() + timeout_s
+        while not self.connected and asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(0.02)
+        return self.connected
+
     async def stop(self) -> None:
         if self._task is not None:
             self._task.cancel()
