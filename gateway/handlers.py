@@ -21,9 +21,8 @@ from gateway.errors import (
 )
 from gateway.files.conditional import Outcome, evaluate, if_range_allows
 from gateway.files.ranges import plan_ranges
+from gateway.files.representation import Representations
 from gateway.files.response import FileSender, Headers, Receive, Scope, Send, ShortRead
-from gateway.files.types import ContentTypes
-from gateway.files.validators import http_date, make_etag
 from gateway.http_headers import RequestHeaders
 from gateway.metrics import Metrics
 from gateway.storage import OpenFile, Storage, check_relative_path
@@ -32,10 +31,6 @@ log = logging.getLogger("gateway.access")
 
 PREFIX = "/uploads/"
 NOSNIFF = (b"x-content-type-options", b"nosniff")
-ATTACHMENT = [
-    (b"content-disposition", b"attachment"),
-    (b"content-security-policy", b"default-src 'none'; sandbox"),
-]
 ERROR_HEADERS = [
     (b"content-type", b"text/plain; charset=utf-8"),
     (b"cache-control", b"no-store"),
@@ -68,7 +63,7 @@ class UploadHandler:
         self.ttl_s = ttl_s
         self.retry_after_s = retry_after_s
         self.clock = clock
-        self.types = ContentTypes()
+        self.representations = Representations()
         self._cache_control: dict[int, bytes] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -103,7 +98,8 @@ class UploadHandler:
         )
         principal = self.verifier.verify(token)
         max_age_s = min(self.ttl_s, principal.expires_at - self.clock())
-        decision = await self.checker.check(principal.user_id, relative, max_age_s)
+        decision = self.checker.lookup(principal.user_id, relative) or await self.checker.check(
+            principal.user_id, relative, max_age_s)
         if not decision.allowed:
             raise Forbidden(decision.reason)
         with self.storage.open(relative) as f:
@@ -114,34 +110,30 @@ class UploadHandler:
         f: OpenFile, principal: Principal, cors: Headers, max_age_s: float,
     ) -> int:
         """Preconditions and ranges, only ever after authorization (§13.2.2 order)."""
-        etag = make_etag(f.mtime_ns, f.size)
-        mtime_s = f.mtime_ns // 1_000_000_000
+        rep = self.representations.of(f)
         # §15.4.5: a 304 repeats ETag, Cache-Control and Vary, not representation metadata.
-        headers = [(b"etag", etag.encode()), (b"cache-control", self.cache_control(max_age_s)),
+        headers = [(b"etag", rep.etag_bytes), (b"cache-control", self.cache_control(max_age_s)),
                    *cors, NOSNIFF]
-        outcome = evaluate(req.conditions(), etag, mtime_s)
-        if outcome is Outcome.NOT_MODIFIED:
-            await _send_empty(send, 304, headers)
-            return 304
-        if outcome is Outcome.PRECONDITION_FAILED:
-            raise PreconditionFailed("precondition_failed")
-        content_type, attachment = self.types.lookup(f.path)
-        headers += [(b"last-modified", http_date(mtime_s).encode()), (b"accept-ranges", b"bytes")]
-        if attachment:
-            headers += ATTACHMENT
+        if req.has_preconditions():
+            outcome = evaluate(req.conditions(), rep.etag, rep.mtime_s)
+            if outcome is Outcome.NOT_MODIFIED:
+                await _send_empty(send, 304, headers)
+                return 304
+            if outcome is Outcome.PRECONDITION_FAILED:
+                raise PreconditionFailed("precondition_failed")
         head = scope["method"] == "HEAD"
         ranges = None
-        if req.range is not None and if_range_allows(req.if_range, etag, mtime_s):
+        if req.range is not None and if_range_allows(req.if_range, rep.etag, rep.mtime_s):
             ranges = plan_ranges(req.range, f.size)
         if ranges is None:
-            headers += [(b"content-type", content_type.encode()),
-                        (b"content-length", b"%d" % f.size)]
+            headers += rep.whole_headers
             if head:
                 await _send_empty(send, 200, headers)
             else:
                 await self.sender.whole(scope, receive, send, f, 200, headers)
             return 200
-        heads, tail = self.sender.plan_parts(ranges, f.size, content_type, headers)
+        headers += rep.headers
+        heads, tail = self.sender.plan_parts(ranges, f.size, rep.content_type, headers)
         if head:
             await _send_empty(send, 206, headers)
         else:

@@ -61,6 +61,10 @@ class RequestHeaders:
             setattr(found, attr, value)
         return found
 
+    def has_preconditions(self) -> bool:
+        return (self.if_match is not None or self.if_none_match is not None
+                or self.if_modified_since is not None or self.if_unmodified_since is not None)
+
     def conditions(self) -> Conditions:
         return Conditions(
             if_match=self.if_match,

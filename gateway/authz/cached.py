@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from cachetools import TLRUCache
+from cachetools import LRUCache
 
 from gateway.authz.decision import AccessChecker, Decision
 
@@ -24,10 +24,6 @@ Key = tuple[int, str]
 class Entry:
     decision: Decision
     expires_at: float
-
-
-def _entry_expiry(_key: Key, entry: Entry, _now: float) -> float:
-    return entry.expires_at
 
 
 class CachedChecker:
@@ -45,7 +41,9 @@ class CachedChecker:
         self._deny_ttl_s = deny_ttl_s
         self._max_entries = max_entries
         self._timer = timer
-        self._cache: TLRUCache[Key, Entry] = TLRUCache(max_entries, _entry_expiry, timer=timer)
+        # LRU bounds the size; expiry is checked on read (cheaper than TLRUCache's
+        # bookkeeping on every access, and expired entries are dropped when met).
+        self._cache: LRUCache[Key, Entry] = LRUCache(max_entries)
         self._inflight: dict[Key, asyncio.Task[Decision]] = {}
         # Secondary indexes for eviction; may hold keys the cache already dropped,
         # so they are rebuilt once they have grown by `max_entries` additions.
@@ -59,19 +57,22 @@ class CachedChecker:
         self.misses = 0
 
     def lookup(self, user_id: int, path: str) -> Decision | None:
-        """The cached decision, without querying (the hot path, no await)."""
-        entry = self._cache.get((user_id, path))
+        """The cached decision, without querying: the hot path needs no await."""
+        key = (user_id, path)
+        entry = self._cache.get(key)
         if entry is None:
+            return None
+        if entry.expires_at <= self._timer():
+            self._cache.pop(key, None)
             return None
         self.hits += 1
         return entry.decision
 
     async def check(self, user_id: int, path: str, max_age_s: float | None = None) -> Decision:
+        decision = self.lookup(user_id, path)
+        if decision is not None:
+            return decision
         key = (user_id, path)
-        entry = self._cache.get(key)
-        if entry is not None:
-            self.hits += 1
-            return entry.decision
         self.misses += 1
         task = self._inflight.get(key)
         if task is None:
@@ -112,7 +113,9 @@ class CachedChecker:
 
     def _rebuild_indexes(self) -> None:
         # Amortised O(1) per put: runs once per `max_entries` additions at most.
-        self._cache.expire()
+        now = self._timer()
+        for key in [k for k, e in self._cache.items() if e.expires_at <= now]:
+            del self._cache[key]
         self._by_user.clear()
         self._by_path.clear()
         for key in self._cache:
@@ -129,11 +132,12 @@ class CachedChecker:
         """A membership of `user_id` in `chat_id` changed: drop what it can flip."""
         self._invalidated()
         keys = self._by_user.get(user_id, set())
+        now = self._timer()
         evicted = 0
         for key in list(keys):
             entry = self._cache.get(key)
-            if entry is None or chat_id in entry.decision.chat_ids:
-                evicted += entry is not None
+            if entry is None or entry.expires_at <= now or chat_id in entry.decision.chat_ids:
+                evicted += entry is not None and entry.expires_at > now
                 self._cache.pop(key, None)
                 keys.discard(key)
         return evicted
@@ -142,7 +146,9 @@ class CachedChecker:
         """A message owning `path` changed: drop every user's decision on it."""
         self._invalidated()
         keys = self._by_path.pop(path, set())
-        return sum(self._cache.pop(key, None) is not None for key in keys)
+        now = self._timer()
+        dropped = [self._cache.pop(key, None) for key in keys]
+        return sum(e is not None and e.expires_at > now for e in dropped)
 
     def clear(self) -> None:
         self._invalidated()
