@@ -14,12 +14,15 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-# nginx (differential conformance tests, benchmarks) and wrk (benchmarks), from Debian.
+# nginx (differential conformance tests, benchmarks), wrk (benchmarks) and chromium
+# (real-browser tests), from Debian.
 system-deps:
 	@command -v nginx >/dev/null 2>&1 || test -x /usr/sbin/nginx || \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light)
 	@command -v wrk >/dev/null 2>&1 || \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk)
+	@test -x /usr/bin/chromium || \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
 
 run: install
 	$(BIN)/gateway demo --dir .demo
