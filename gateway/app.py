@@ -1,19 +1,17 @@
 """The ASGI application: /uploads/ goes straight to its handler, the rest to Starlette.
 
-`create_app(config)` builds it; the lifespan owns every resource (engine,
-listener), so nothing lives in module globals. Tests may inject a checker or
+`create_app(config)` builds it; the lifespan owns every resource (database
+pool, listener), so nothing lives in module globals. Tests may inject a checker or
 a verifier.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Any, Protocol
 
-from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
@@ -22,10 +20,11 @@ from starlette.routing import Route
 from gateway.auth.jwt import TokenVerifier
 from gateway.authz.cached import CachedChecker
 from gateway.authz.decision import AccessChecker, CheckUnavailable, Decision
+from gateway.authz.pg import AsyncpgAccessChecker
 from gateway.authz.sql import SqlAccessChecker
-from gateway.config import Config, load_config
+from gateway.config import Config, DatabaseConfig, load_config
 from gateway.cors import Cors
-from gateway.db.engine import listen_dsn, make_engine, ping
+from gateway.db.engine import listen_dsn, make_engine
 from gateway.files.response import FileSender, Receive, Scope, Send
 from gateway.handlers import PREFIX, UploadHandler
 from gateway.invalidation import InvalidationListener
@@ -45,7 +44,7 @@ class Gateway:
     ) -> None:
         self.config = config
         self.metrics = Metrics()
-        self.engine: AsyncEngine | None = None
+        self.database: DatabaseChecker | None = None
         self.listener: InvalidationListener | None = None
         self._injected_checker = checker is not None
         self.cache = CachedChecker(
@@ -94,10 +93,8 @@ class Gateway:
 
     async def startup(self) -> None:
         if not self._injected_checker:
-            self.engine = make_engine(self.config.database)
-            self.cache.inner = SqlAccessChecker(
-                self.engine, timeout_s=self.config.database.statement_timeout_s
-            )
+            self.database = await open_database_checker(self.config.database)
+            self.cache.inner = self.database
             dsn = listen_dsn(self.config.database.url)
             if dsn is not None:
                 self.listener = InvalidationListener(
@@ -111,8 +108,8 @@ class Gateway:
     async def shutdown(self) -> None:
         if self.listener is not None:
             await self.listener.stop()
-        if self.engine is not None:
-            await self.engine.dispose()
+        if self.database is not None:
+            await self.database.close()
 
     async def healthz(self, _request: Request) -> Response:
         return PlainTextResponse("ok\n")
@@ -120,10 +117,9 @@ class Gateway:
     async def readyz(self, _request: Request) -> Response:
         """Ready when the database answers and, on PostgreSQL, revocation is live."""
         problems = []
-        if self.engine is not None:
+        if self.database is not None:
             try:
-                async with asyncio.timeout(self.config.database.statement_timeout_s):
-                    await ping(self.engine)
+                await self.database.ping()
             except Exception as exc:
                 problems.append(f"database: {type(exc).__name__}")
         if self.listener is not None and not self.listener.connected:
@@ -136,6 +132,20 @@ class Gateway:
 
     async def metrics_endpoint(self, _request: Request) -> Response:
         return Response(self.metrics.render(), media_type=CONTENT_TYPE)
+
+
+class DatabaseChecker(AccessChecker, Protocol):
+    async def ping(self) -> None: ...
+    async def close(self) -> None: ...
+
+
+async def open_database_checker(config: DatabaseConfig) -> DatabaseChecker:
+    """asyncpg directly on PostgreSQL (the measured fast path), SQLAlchemy elsewhere."""
+    if listen_dsn(config.url) is not None:
+        checker = AsyncpgAccessChecker(config)
+        await checker.start()
+        return checker
+    return SqlAccessChecker(make_engine(config), timeout_s=config.statement_timeout_s)
 
 
 class _NotStarted:

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.sql.elements import BindParameter, ColumnClause
 
 from gateway.authz.decision import CheckUnavailable, Decision, Reason
+from gateway.db.engine import ping
 from gateway.db.models import ChatMember, Message
 
 # Bounds the rows read for one path (the same file forwarded into many chats).
@@ -83,3 +84,10 @@ class SqlAccessChecker:
                 return decide(result.all())
         except (TimeoutError, SQLAlchemyError, OSError) as exc:
             raise CheckUnavailable(type(exc).__name__) from exc
+
+    async def ping(self) -> None:
+        async with asyncio.timeout(self._timeout_s):
+            await ping(self._engine)
+
+    async def close(self) -> None:
+        await self._engine.dispose()

@@ -9,6 +9,7 @@ from sqlalchemy import text
 from sqlalchemy.dialects.postgresql import asyncpg as asyncpg_dialect
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from gateway.app import DatabaseChecker, open_database_checker
 from gateway.authz.decision import CheckUnavailable, Reason
 from gateway.authz.sql import ACCESS_QUERY, SqlAccessChecker
 from gateway.config import DatabaseConfig
@@ -85,13 +86,23 @@ def test_generic_plan_also_uses_partial_indexes(pg_url: str) -> None:
     assert "ix_messages_attachment_thumb_path" in plan, plan
 
 
-def test_decisions_on_filled_database(pg_url: str) -> None:
+async def _open(kind: str, config: DatabaseConfig) -> DatabaseChecker:
+    """Both ways the gateway can run the query: asyncpg directly, or SQLAlchemy."""
+    if kind == "asyncpg":
+        return await open_database_checker(config)
+    return SqlAccessChecker(make_engine(config), timeout_s=config.statement_timeout_s)
+
+
+CHECKERS = ["asyncpg", "sqlalchemy"]
+
+
+@pytest.mark.parametrize("kind", CHECKERS)
+def test_decisions_on_filled_database(pg_url: str, kind: str) -> None:
     upgrade(pg_url)
     asyncio.run(_fill(pg_url, 2_000))
 
     async def run() -> None:
-        engine = make_engine(DatabaseConfig(url=pg_url))
-        checker = SqlAccessChecker(engine, timeout_s=2)
+        checker = await _open(kind, DatabaseConfig(url=pg_url))
         try:
             # message 1000 is in chat 1 ((1000 % 100) + 1); user 100 is in chat 1.
             allowed = await checker.check(100, "t/1000.jpg")
@@ -100,19 +111,20 @@ def test_decisions_on_filled_database(pg_url: str) -> None:
             denied = await checker.check(101, "t/1000.jpg")
             assert denied.reason is Reason.NOT_MEMBER
             assert (await checker.check(100, "nope.jpg")).reason is Reason.NO_MESSAGE_OWNS_PATH
+            await checker.ping()
         finally:
-            await engine.dispose()
+            await checker.close()
 
     asyncio.run(run())
 
 
-def test_statement_timeout_is_check_unavailable(pg_url: str) -> None:
+@pytest.mark.parametrize("kind", CHECKERS)
+def test_statement_timeout_is_check_unavailable(pg_url: str, kind: str) -> None:
     upgrade(pg_url)
 
     async def run() -> None:
-        engine = make_engine(DatabaseConfig(url=pg_url, statement_timeout_s=0.5))
+        checker = await _open(kind, DatabaseConfig(url=pg_url, statement_timeout_s=0.5))
         locker = create_async_engine(pg_url)
-        checker = SqlAccessChecker(engine, timeout_s=0.5)
         try:
             async with locker.connect() as conn:
                 # Hold an exclusive lock: the access query must give up, not hang.
@@ -125,21 +137,22 @@ def test_statement_timeout_is_check_unavailable(pg_url: str) -> None:
                 assert loop.time() - started < 2.0
                 await conn.execute(text("ROLLBACK"))
         finally:
-            await engine.dispose()
+            await checker.close()
             await locker.dispose()
 
     asyncio.run(run())
 
 
-def test_unreachable_database_is_check_unavailable() -> None:
+@pytest.mark.parametrize("kind", CHECKERS)
+def test_unreachable_database_is_check_unavailable(kind: str) -> None:
     async def run() -> None:
         # A port nothing listens on: connect fails fast and fails closed.
         url = "postgresql+asyncpg://postgres@127.0.0.1:1/none"
-        engine = make_engine(DatabaseConfig(url=url, connect_timeout_s=1))
+        checker = await _open(kind, DatabaseConfig(url=url, connect_timeout_s=1))
         try:
             with pytest.raises(CheckUnavailable):
-                await SqlAccessChecker(engine, timeout_s=2).check(1, "a.jpg")
+                await checker.check(1, "a.jpg")
         finally:
-            await engine.dispose()
+            await checker.close()
 
     asyncio.run(run())
