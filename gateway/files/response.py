@@ -15,7 +15,7 @@ import secrets
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-import aiofiles
+import aiofiles.os
 
 from gateway.files.ranges import ByteRange
 from gateway.storage import OpenFile
@@ -95,25 +95,55 @@ class FileSender:
         gone = asyncio.Event()
         watcher = asyncio.ensure_future(_watch_disconnect(receive, gone))
         try:
-            async with aiofiles.open(f.fd, "rb", buffering=0, closefd=False) as fh:
-                for i, (first, last) in enumerate(ranges):
-                    if heads:
-                        await send({"type": "http.response.body", "body": heads[i],
-                                    "more_body": True})
-                    await fh.seek(first)
-                    remaining = last - first + 1
-                    while remaining > 0:
-                        if gone.is_set():
-                            return  # client left: stop reading at once
-                        chunk = await fh.read(min(self.chunk_bytes, remaining))
-                        if not chunk:
-                            raise ShortRead(f.path)
-                        remaining -= len(chunk)
-                        await send({"type": "http.response.body", "body": chunk,
-                                    "more_body": True})
+            for i, (first, last) in enumerate(ranges):
+                if heads:
+                    await send({"type": "http.response.body", "body": heads[i],
+                                "more_body": True})
+                offset, end = first, last + 1
+                while offset < end:
+                    if gone.is_set():
+                        return  # client left: stop reading at once
+                    length = min(self.chunk_bytes, end - offset)
+                    chunk = _read_cached(f.fd, length, offset)
+                    if chunk is None:
+                        chunk = await _read_off_loop(f.fd, length, offset)
+                    else:
+                        await asyncio.sleep(0)  # let the disconnect watcher and others run
+                    if not chunk:
+                        raise ShortRead(f.path)
+                    offset += len(chunk)
+                    await send({"type": "http.response.body", "body": chunk,
+                                "more_body": True})
             await send({"type": "http.response.body", "body": tail, "more_body": False})
         finally:
             watcher.cancel()
+
+
+# A read that may wait for the disk runs in a worker thread (aiofiles' executor).
+_read_off_loop = aiofiles.os.wrap(os.pread)
+_RWF_NOWAIT = getattr(os, "RWF_NOWAIT", None)
+
+
+def _read_cached(fd: int, length: int, offset: int) -> bytes | None:
+    """Read on the event loop when the page cache holds the chunk, else None.
+
+    preadv2(RWF_NOWAIT) probes the chunk's first and last byte without blocking
+    (EAGAIN when a page would need the disk); sequential readahead makes the
+    pages between them cached too in practice. A probe reads into a one-byte
+    scratch buffer, then pread() fills a fresh bytes object directly: a
+    RWF_NOWAIT read into a bytearray costs a full extra copy. None sends the
+    caller to a worker thread. This is what spares a hot video its thread hops.
+    """
+    if _RWF_NOWAIT is None:
+        return None
+    probe = bytearray(1)
+    try:
+        if not (os.preadv(fd, [probe], offset, _RWF_NOWAIT)
+                and os.preadv(fd, [probe], offset + length - 1, _RWF_NOWAIT)):
+            return None  # at EOF: let the blocking read decide
+    except OSError:  # EAGAIN: not cached; EOPNOTSUPP: filesystem without it
+        return None
+    return os.pread(fd, length, offset)
 
 
 def _pread_exact(f: OpenFile, offset: int, length: int) -> bytes:
