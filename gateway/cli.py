@@ -44,7 +44,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--host")
     p.add_argument("--port", type=int)
     p.add_argument("--workers", type=int)
-    p.add_argument("--server", choices=["granian", "uvicorn"], default="granian")
+    p.add_argument("--server", choices=["granian", "uvicorn"],
+                   help="ASGI server (default: server.implementation, granian)")
     command("migrate", cmd_migrate, "upgrade the database schema to the newest revision")
     p = command("token", cmd_token, "print a token signed with the configured secret")
     p.add_argument("--sub", required=True, help="user id")
@@ -64,13 +65,15 @@ def _config(args: argparse.Namespace) -> Config:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    for key, value in (("HOST", args.host), ("PORT", args.port), ("WORKERS", args.workers)):
+    flags = (("HOST", args.host), ("PORT", args.port), ("WORKERS", args.workers),
+             ("IMPLEMENTATION", args.server))
+    for key, value in flags:
         if value is not None:
             os.environ[f"GATEWAY_SERVER_{key}"] = str(value)
     config = _config(args)  # fail here, with one line, before any worker starts
     from gateway.serve import run_granian, run_uvicorn
 
-    if args.server == "uvicorn":
+    if config.server.implementation == "uvicorn":
         run_uvicorn(config)
     else:
         run_granian(config)

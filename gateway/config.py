@@ -39,7 +39,7 @@ class StorageConfig:
     root: str = "media"
     # Files up to this size are read on the event loop (page cache, no thread hop).
     inline_max_bytes: int = 65536
-    chunk_bytes: int = 262144
+    chunk_bytes: int = 65536
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +73,10 @@ class ServerConfig:
     host: str = "127.0.0.1"
     port: int = 8000
     workers: int = 1
+    # "granian" (zero-copy pathsend, fastest) or "uvicorn" (least memory per slow stream).
+    implementation: str = "granian"
+    # granian's per-connection HTTP/1 write buffer (its own default is 408 KiB).
+    http1_buffer_bytes: int = 65536
     tls_cert_file: str = ""
     tls_key_file: str = ""
     log_level: str = "info"
@@ -214,6 +218,8 @@ def validate(config: Config) -> Config:
         raise ConfigError("GATEWAY_AUTH_LEEWAY_S: must be >= 0")
     if not os.path.isdir(config.storage.root):
         raise ConfigError(f"GATEWAY_STORAGE_ROOT: not a directory: {config.storage.root}")
+    if config.storage.chunk_bytes < 4096:
+        raise ConfigError("GATEWAY_STORAGE_CHUNK_BYTES: must be >= 4096")
     if not config.database.url:
         raise ConfigError("GATEWAY_DATABASE_URL: required")
     if config.cache.ttl_s < 0:
@@ -222,6 +228,10 @@ def validate(config: Config) -> Config:
         raise ConfigError("GATEWAY_CACHE_DENY_TTL_S: must be >= 0")
     if config.cache.max_entries < 1:
         raise ConfigError("GATEWAY_CACHE_MAX_ENTRIES: must be >= 1")
+    if config.server.implementation not in ("granian", "uvicorn"):
+        raise ConfigError("GATEWAY_SERVER_IMPLEMENTATION: must be granian or uvicorn")
+    if config.server.http1_buffer_bytes < 8192:
+        raise ConfigError("GATEWAY_SERVER_HTTP1_BUFFER_BYTES: must be >= 8192")
     if bool(config.server.tls_cert_file) != bool(config.server.tls_key_file):
         raise ConfigError("GATEWAY_SERVER_TLS_KEY_FILE: set both tls_cert_file and tls_key_file")
     for origin in config.cors.origins:

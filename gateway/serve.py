@@ -12,6 +12,7 @@ TARGET = "gateway.app:app_from_environment"
 def run_granian(config: Config) -> None:
     """granian: offers the zero-copy `http.response.pathsend`, and HTTP/2 over TLS."""
     from granian.constants import HTTPModes, Interfaces
+    from granian.http import HTTP1Settings
     from granian.log import LogLevels
     from granian.server import Server
 
@@ -29,6 +30,7 @@ def run_granian(config: Config) -> None:
         http=HTTPModes.auto,  # HTTP/1.1, and HTTP/2 when ALPN offers it over TLS
         log_level=LogLevels(server.log_level),
         respawn_failed_workers=True,
+        http1_settings=HTTP1Settings(max_buffer_size=server.http1_buffer_bytes),
         **tls,  # type: ignore[arg-type]
     ).serve()
 

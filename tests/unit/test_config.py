@@ -236,6 +236,11 @@ BAD = [
     ("", {"GATEWAY_CACHE_MAX_ENTRIES": "0"}, "GATEWAY_CACHE_MAX_ENTRIES", "max-entries-zero"),
     ("", {"GATEWAY_SERVER_PORT": "80.5"}, "GATEWAY_SERVER_PORT", "port-fractional"),
     ("", {"GATEWAY_SERVER_PORT": "http"}, "GATEWAY_SERVER_PORT", "port-word"),
+    ("", {"GATEWAY_STORAGE_CHUNK_BYTES": "0"}, "GATEWAY_STORAGE_CHUNK_BYTES", "chunk-zero"),
+    ("", {"GATEWAY_SERVER_IMPLEMENTATION": "gunicorn"}, "GATEWAY_SERVER_IMPLEMENTATION",
+     "server-unknown"),
+    ("", {"GATEWAY_SERVER_HTTP1_BUFFER_BYTES": "4096"}, "GATEWAY_SERVER_HTTP1_BUFFER_BYTES",
+     "http1-buffer-below-granian-minimum"),
     ("", {"GATEWAY_CORS_ORIGINS": "*"}, "GATEWAY_CORS_ORIGINS", "cors-star"),
     ("", {"GATEWAY_CORS_ORIGINS": "a.example"}, "GATEWAY_CORS_ORIGINS", "cors-no-scheme"),
     (
