@@ -161,7 +161,7 @@ class Bench:
             return peak_memory(
                 server,
                 workload,
-                path=request.path,
+                request=request,
                 token=token,
                 hold_s=self.options.slow_hold_s,
                 cpu=cpu,

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.processes import Process
+from bench.request_lists import Request
 from bench.servers import REPO, RunningServer
 from bench.workloads import Workload
 from bench.wrk import WrkResult, run_wrk
@@ -82,7 +83,7 @@ def peak_memory(
     server: RunningServer,
     workload: Workload,
     *,
-    path: str,
+    request: Request,
     token: str,
     hold_s: float,
     cpu: int,
@@ -92,8 +93,8 @@ def peak_memory(
     idle_mib = server.rss_mib()
     peak_mib = idle_mib
     argv = [sys.executable, "-m", "bench.slow_clients", "--port", str(server.port),
-            "--path", path, "--token", token, "--clients", str(workload.connections),
-            "--hold", str(hold_s)]  # fmt: skip
+            "--path", request.path, "--token", token, "--clients", str(workload.connections),
+            "--hold", str(hold_s), "--range", request.range_header]  # fmt: skip
     log.unlink(missing_ok=True)
     clients = Process("slow-clients", argv, cpu=cpu, log=log, cwd=REPO)
     deadline = time.monotonic() + hold_s + 120

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
-WORKLOAD_NAMES = ("warm", "cold", "photos", "video", "seek", "slow")
+WORKLOAD_NAMES = ("warm", "cold", "photos", "video", "seek", "slow", "slow-range")
 T = TypeVar("T")
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 

@@ -42,6 +42,7 @@ TARGETS = (
     Target("video", NGINX_STATIC, 1.0, True),
     Target("seek", NGINX_STATIC, 0.5, True),
     Target("slow", None, 150.0, False),
+    Target("slow-range", None, 150.0, False),
 )
 
 # results[(workload, server)] holds one entry per round (None: that run failed).

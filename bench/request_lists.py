@@ -51,6 +51,10 @@ def full_video(world: World) -> list[Request]:
     return [Request(UPLOADS + world.video_path, world.bench_user)]
 
 
+def whole_video_as_range(world: World, video_bytes: int) -> list[Request]:
+    return [Request(UPLOADS + world.video_path, world.bench_user, (0, video_bytes - 1))]
+
+
 def video_seeks(
     world: World, video_bytes: int, *, count: int = 1000, seed: int = 5
 ) -> list[Request]:

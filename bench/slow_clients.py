@@ -27,6 +27,7 @@ class Plan:
     port: int
     path: str
     token: str
+    range_header: str  # empty: no Range header
     clients: int
     hold_s: float
     read_bytes: int
@@ -63,7 +64,9 @@ async def run(plan: Plan) -> dict[str, object]:
     hold = Hold(plan.clients, plan.hold_s)
     request = (
         f"GET {plan.path} HTTP/1.1\r\nHost: 127.0.0.1:{plan.port}\r\n"
-        f"Authorization: Bearer {plan.token}\r\n\r\n"
+        f"Authorization: Bearer {plan.token}\r\n"
+        + (f"Range: {plan.range_header}\r\n" if plan.range_header else "")
+        + "\r\n"
     ).encode()
 
     async def client() -> None:
@@ -99,7 +102,7 @@ async def _download(
     finally:
         hold.opened()
     try:
-        if not head.startswith((b"HTTP/1.1 200", b"HTTP/1.0 200")):
+        if not head.startswith((b"HTTP/1.1 200", b"HTTP/1.1 206")):
             return "status " + head.split(b"\r\n", 1)[0].decode(errors="replace")
         while hold.holding():
             chunk = await reader.read(plan.read_bytes)
@@ -139,6 +142,7 @@ def main() -> None:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--path", required=True)
     parser.add_argument("--token", required=True)
+    parser.add_argument("--range", default="", help="Range header value (default: none)")
     parser.add_argument("--clients", type=int, default=1000)
     parser.add_argument("--hold", type=float, default=6.0, help="seconds each stream stays open")
     parser.add_argument("--read-bytes", type=int, default=16384)
@@ -150,6 +154,7 @@ def main() -> None:
         port=args.port,
         path=args.path,
         token=args.token,
+        range_header=args.range,
         clients=args.clients,
         hold_s=args.hold,
         read_bytes=args.read_bytes,

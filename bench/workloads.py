@@ -46,4 +46,8 @@ def all_workloads(media: Media, *, slow_clients: int) -> tuple[Workload, ...]:
                  206, rl.SEEK_RANGE_BYTES, lambda w, m: rl.video_seeks(w, m.video_bytes)),
         Workload("slow", f"{slow_clients} slow video downloads: peak RSS", "MiB", slow_clients,
                  200, media.video_bytes, lambda w, m: rl.full_video(w)),
+        # What a <video> element sends: a Range from 0, so the body is streamed, not pathsent.
+        Workload("slow-range", f"{slow_clients} slow video plays (Range from 0): peak RSS", "MiB",
+                 slow_clients, 206, media.video_bytes,
+                 lambda w, m: rl.whole_video_as_range(w, m.video_bytes)),
     )  # fmt: skip

@@ -75,8 +75,8 @@ class ServerConfig:
     workers: int = 1
     # "granian" (zero-copy pathsend, fastest) or "uvicorn" (least memory per slow stream).
     implementation: str = "granian"
-    # granian's per-connection HTTP/1 write buffer (its own default is 408 KiB).
-    http1_buffer_bytes: int = 65536
+    # granian's HTTP/1 write buffer per connection (its own default is 408 KiB).
+    http1_buffer_bytes: int = 262144
     tls_cert_file: str = ""
     tls_key_file: str = ""
     log_level: str = "info"

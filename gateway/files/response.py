@@ -29,6 +29,13 @@ Send = Callable[[Message], Awaitable[None]]
 Headers = list[tuple[bytes, bytes]]
 
 
+# A send that waits this long means the server's buffers are full: the client, not
+# the server, sets the pace, so larger chunks cannot speed it up. The server queues
+# a fixed number of chunks per stream, so from then on smaller ones hold less memory.
+SLOW_SEND_S = 0.05
+SLOW_CLIENT_CHUNK_BYTES = 16384
+
+
 class ShortRead(Exception):
     """The file shrank while being sent: the response cannot be completed."""
 
@@ -94,6 +101,8 @@ class FileSender:
                       ranges: list[ByteRange], heads: list[bytes], tail: bytes) -> None:
         gone = asyncio.Event()
         watcher = asyncio.ensure_future(_watch_disconnect(receive, gone))
+        clock = asyncio.get_running_loop().time
+        chunk_bytes = self.chunk_bytes
         try:
             for i, (first, last) in enumerate(ranges):
                 if heads:
@@ -103,7 +112,7 @@ class FileSender:
                 while offset < end:
                     if gone.is_set():
                         return  # client left: stop reading at once
-                    length = min(self.chunk_bytes, end - offset)
+                    length = min(chunk_bytes, end - offset)
                     chunk = _read_cached(f.fd, length, offset)
                     if chunk is None:
                         chunk = await _read_off_loop(f.fd, length, offset)
@@ -112,8 +121,11 @@ class FileSender:
                     if not chunk:
                         raise ShortRead(f.path)
                     offset += len(chunk)
+                    sent_at = clock()
                     await send({"type": "http.response.body", "body": chunk,
                                 "more_body": True})
+                    if clock() - sent_at > SLOW_SEND_S:
+                        chunk_bytes = min(chunk_bytes, SLOW_CLIENT_CHUNK_BYTES)
             await send({"type": "http.response.body", "body": tail, "more_body": False})
         finally:
             watcher.cancel()
