@@ -7,17 +7,18 @@ in one ratio are taken seconds apart, not minutes.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import resource
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import ExitStack
 from types import FrameType
 from typing import Any
 
-from bench import chart, machine, probe, report, servers
+from bench import chart, machine, probe, profile, report, servers
 from bench.measure import LoadFiles, Sample, peak_memory, throughput
 from bench.options import Options
 from bench.prepare import Prepared, fixed_requests, prepare
@@ -115,6 +116,7 @@ class Bench:
         self.failures = failures
         self._fixed: dict[str, LoadFiles] = {}
         self._probed: set[tuple[str, str]] = set()
+        self._profiled: set[tuple[str, str]] = set()
 
     def run(self, workloads: Sequence[Workload], specs: Sequence[ServerSpec]) -> report.Results:
         results: report.Results = {}
@@ -178,7 +180,28 @@ class Bench:
             files = self._fixed_files(workload)
             self._probe_once(workload, server, fixed_requests(p, workload)[0])
             throughput(server, workload, files, duration_s=self.options.warmup_s, cpu=cpu)
-        return throughput(server, workload, files, duration_s=self.options.duration_s, cpu=cpu)
+        with self._profiling(workload, server):
+            return throughput(server, workload, files, duration_s=self.options.duration_s,
+                              cpu=cpu)
+
+    @contextlib.contextmanager
+    def _profiling(self, workload: Workload, server: RunningServer) -> Iterator[None]:
+        """With --profile: py-spy samples a gateway's processes while wrk measures it."""
+        directory = self.options.profile_dir
+        key = (workload.name, server.spec.name)
+        if directory is None or not server.spec.name.startswith("gateway") or key in self._profiled:
+            yield
+            return
+        self._profiled.add(key)
+        directory.mkdir(parents=True, exist_ok=True)
+        out = directory / f"{workload.name}-{server.spec.name}.txt"
+        recorder = profile.record(server.root_pid, out, duration_s=self.options.duration_s,
+                                  cpu=self.load_cpu, log=self.prepared.ctx.workdir / "py-spy.log")
+        try:
+            yield
+        finally:
+            recorder.finish()
+            log(f"profile: {out}")
 
     def _probe_once(self, workload: Workload, server: RunningServer, request: Request) -> None:
         key = (workload.name, server.spec.name)

@@ -25,6 +25,7 @@ class Options:
     variants: tuple[tuple[str, dict[str, str]], ...]
     results_dir: Path
     quick: bool
+    profile_dir: Path | None  # py-spy profiles of the gateways, first round only
 
 
 def parse_args(argv: Sequence[str] | None = None) -> Options:
@@ -58,6 +59,12 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
         help="also run the gateway with these extra environment variables",
     )
     parser.add_argument("--results-dir", type=Path, default=RESULTS_DIR)
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        metavar="DIR",
+        help="record py-spy profiles of the gateway servers (first round) into DIR",
+    )
     args = parser.parse_args(argv)
 
     workloads = _names(args.only) or WORKLOAD_NAMES
@@ -76,6 +83,7 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
         variants=tuple(_variant(parser, v) for v in args.gateway_variant),
         results_dir=args.results_dir,
         quick=quick,
+        profile_dir=args.profile,
     )
     if min(options.rounds, options.duration_s, options.warmup_s, options.slow_clients) < 1:
         parser.error("--rounds, --duration, --warmup and --slow-clients must be at least 1")

@@ -67,6 +67,10 @@ class RunningServer:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    @property
+    def root_pid(self) -> int:
+        return self._processes[0].pid
+
     def rss_mib(self) -> float:
         return rss_mib(tree_pids(p.pid for p in self._processes))
 

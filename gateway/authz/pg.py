@@ -45,6 +45,7 @@ class AsyncpgAccessChecker:
             timeout=self._config.connect_timeout_s,
             command_timeout=self._config.statement_timeout_s,
             max_inactive_connection_lifetime=300,
+            reset=_nothing_to_reset,
             server_settings={
                 "statement_timeout": str(int(self._config.statement_timeout_s * 1000)),
                 "application_name": "media-gateway",
@@ -68,3 +69,11 @@ class AsyncpgAccessChecker:
     async def ping(self) -> None:
         async with asyncio.timeout(self._timeout_s):
             await self._pool.fetchval("SELECT 1")
+
+
+async def _nothing_to_reset(_conn: Any) -> None:
+    """Pooled connections only ever run one read-only statement outside a transaction.
+
+    asyncpg's default reset (`RESET ALL; UNLISTEN *; CLOSE ALL; ...`) is a round
+    trip on every release: measured at an eighth of the cold path's Python time.
+    """
