@@ -7,14 +7,14 @@ in one ratio are taken seconds apart, not minutes.
 
 from __future__ import annotations
 
-import contextlib
 import math
 import os
 import resource
 import signal
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from contextlib import ExitStack
+from pathlib import Path
 from types import FrameType
 from typing import Any
 
@@ -116,7 +116,6 @@ class Bench:
         self.failures = failures
         self._fixed: dict[str, LoadFiles] = {}
         self._probed: set[tuple[str, str]] = set()
-        self._profiled: set[tuple[str, str]] = set()
 
     def run(self, workloads: Sequence[Workload], specs: Sequence[ServerSpec]) -> report.Results:
         results: report.Results = {}
@@ -130,7 +129,26 @@ class Bench:
                         continue
                     sample = self._one(workload, spec, round_no)
                     results.setdefault((workload.name, spec.name), []).append(sample)
+        if self.options.profile_dir is not None:
+            self._profile_pass(workloads, specs, self.options.profile_dir)
         return results
+
+    def _profile_pass(
+        self, workloads: Sequence[Workload], specs: Sequence[ServerSpec], directory: Path
+    ) -> None:
+        """One more, unreported measurement per gateway and workload, under py-spy.
+
+        Apart from the rounds, so the sampler (on the load core) never skews a result.
+        """
+        directory.mkdir(parents=True, exist_ok=True)
+        for workload in workloads:
+            for spec in specs:
+                server = self.running.get(spec.name)
+                if workload.is_memory or server is None or not spec.name.startswith("gateway"):
+                    continue
+                out = directory / f"{workload.name}-{spec.name}.txt"
+                self._measure(workload, server, profile_to=out)
+                log(f"profile: {out}")
 
     def _one(self, workload: Workload, spec: ServerSpec, round_no: int) -> Sample | None:
         server = self.running.get(spec.name)
@@ -153,7 +171,9 @@ class Bench:
             del self.running[spec.name]
         return sample
 
-    def _measure(self, workload: Workload, server: RunningServer) -> Sample:
+    def _measure(
+        self, workload: Workload, server: RunningServer, *, profile_to: Path | None = None
+    ) -> Sample:
         p, cpu = self.prepared, self.load_cpu
         if workload.is_memory:
             [request] = fixed_requests(p, workload)[:1]
@@ -180,28 +200,11 @@ class Bench:
             files = self._fixed_files(workload)
             self._probe_once(workload, server, fixed_requests(p, workload)[0])
             throughput(server, workload, files, duration_s=self.options.warmup_s, cpu=cpu)
-        with self._profiling(workload, server):
-            return throughput(server, workload, files, duration_s=self.options.duration_s,
-                              cpu=cpu)
-
-    @contextlib.contextmanager
-    def _profiling(self, workload: Workload, server: RunningServer) -> Iterator[None]:
-        """With --profile: py-spy samples a gateway's processes while wrk measures it."""
-        directory = self.options.profile_dir
-        key = (workload.name, server.spec.name)
-        if directory is None or not server.spec.name.startswith("gateway") or key in self._profiled:
-            yield
-            return
-        self._profiled.add(key)
-        directory.mkdir(parents=True, exist_ok=True)
-        out = directory / f"{workload.name}-{server.spec.name}.txt"
-        recorder = profile.record(server.root_pid, out, duration_s=self.options.duration_s,
-                                  cpu=self.load_cpu, log=self.prepared.ctx.workdir / "py-spy.log")
-        try:
-            yield
-        finally:
-            recorder.finish()
-            log(f"profile: {out}")
+        if profile_to is None:
+            return throughput(server, workload, files, duration_s=self.options.duration_s, cpu=cpu)
+        with profile.recording(server.root_pid, profile_to, duration_s=self.options.duration_s,
+                               cpu=cpu, log=p.ctx.workdir / "py-spy.log"):
+            return throughput(server, workload, files, duration_s=self.options.duration_s, cpu=cpu)
 
     def _probe_once(self, workload: Workload, server: RunningServer, request: Request) -> None:
         key = (workload.name, server.spec.name)

@@ -15,11 +15,13 @@ are only counted.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import re
 import shutil
 import sys
 import time
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,29 +36,23 @@ _LOOP_ENTRY = "MPServer._spawn_asgi_lifespan_worker"
 LOOP = "(event loop and granian callbacks, native)"
 
 
-class Recorder:
-    def __init__(self, process: Process | None, duration_s: int) -> None:
-        self._process = process
-        self._deadline = time.monotonic() + duration_s + 15
-
-    def finish(self) -> None:
-        """Wait for py-spy to write its file (it stops by itself after the duration)."""
-        if self._process is None:
-            return
-        while self._process.running() and time.monotonic() < self._deadline:
-            time.sleep(0.1)
-        self._process.stop()
-
-
-def record(root_pid: int, out: Path, *, duration_s: int, cpu: int, log: Path) -> Recorder:
+@contextlib.contextmanager
+def recording(root_pid: int, out: Path, *, duration_s: int, cpu: int, log: Path) -> Iterator[None]:
+    """py-spy samples the process tree of `root_pid` for `duration_s` (without pausing it)."""
     py_spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
     if not Path(py_spy).exists():
-        log.write_text("py-spy not installed (pip install -e '.[bench]')\n")
-        return Recorder(None, 0)
+        raise SystemExit("--profile needs py-spy: pip install -e '.[bench]'")
     argv = [py_spy, "record", "--nonblocking", "--subprocesses", "--rate", str(RATE_HZ),
             "--duration", str(duration_s), "--format", "raw", "--output", str(out),
             "--pid", str(root_pid)]  # fmt: skip
-    return Recorder(Process("py-spy", argv, cpu=cpu, log=log), duration_s)
+    process = Process("py-spy", argv, cpu=cpu, log=log)
+    try:
+        yield
+        deadline = time.monotonic() + 15  # it stops by itself and writes the file
+        while process.running() and time.monotonic() < deadline:
+            time.sleep(0.1)
+    finally:
+        process.stop()
 
 
 @dataclass(frozen=True, slots=True)
