@@ -30,13 +30,14 @@ run: install
 	  --host 127.0.0.1 --port 8000 --reload --reload-dir gateway
 
 test: install system-deps
-	$(BIN)/ruff check gateway tests
+	$(BIN)/ruff check gateway tests bench
 	$(BIN)/mypy
 	$(BIN)/pytest --cov --cov-branch --cov-report=term:skip-covered
 
 bench: install system-deps
 	$(BIN)/pip install --quiet -e '.[bench]'
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/revocation.py
 
 clean:
 	rm -rf .demo .pytest_cache .mypy_cache .coverage

@@ -49,7 +49,7 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
     )
     parser.add_argument("--slow-clients", type=int, default=1000)
     parser.add_argument(
-        "--slow-hold", type=float, help="seconds the slow downloads stay open (default 6; quick 3)"
+        "--slow-hold", type=float, help="seconds the slow downloads stay open (default 10; quick 3)"
     )
     parser.add_argument(
         "--gateway-variant",
@@ -79,7 +79,7 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
         workloads=workloads,
         servers=_names(args.servers),
         slow_clients=args.slow_clients,
-        slow_hold_s=_given(args.slow_hold, 3.0 if quick else 6.0),
+        slow_hold_s=_given(args.slow_hold, 3.0 if quick else 10.0),
         variants=tuple(_variant(parser, v) for v in args.gateway_variant),
         results_dir=args.results_dir,
         quick=quick,

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.processes import Process
+from bench.servers import REPO
 
 RATE_HZ = 250
 # Leaf functions that mean "waiting for work", not "working".
@@ -33,6 +34,8 @@ _IDLE = re.compile(r"(^|\.)(select|poll|wait|_run_once|run_forever)$")
 # The worker's main thread inside granian's serve call: the event loop and
 # granian's callbacks running natively between Python frames.
 _LOOP_ENTRY = "MPServer._spawn_asgi_lifespan_worker"
+# Shown relative to the repository, site-packages or the standard library.
+_PREFIX = re.compile(rf"^({re.escape(str(REPO))}/|.*/site-packages/|.*/lib/python3\.\d+/)")
 LOOP = "(event loop and granian callbacks, native)"
 
 
@@ -81,6 +84,9 @@ def summarize(text: str, *, top: int = 20) -> Summary:
             continue
         if frames[-1].startswith(_LOOP_ENTRY):
             frames.append(LOOP)
+        # Below the worker's entry point is only start-up (cli, serve, granian's spawn).
+        entry = next((i for i, f in enumerate(frames) if f.startswith(_LOOP_ENTRY)), -1)
+        frames = frames[entry + 1:]
         if _IDLE.search(frames[-1].split(" (")[0]):
             idle += count
             continue
@@ -102,10 +108,7 @@ def summarize(text: str, *, top: int = 20) -> Summary:
 def _function(frame: str) -> str:
     """`serve (gateway/handlers.py:93)` -> `serve (gateway/handlers.py)`: lines merged."""
     name, _, where = frame.partition(" (")
-    path = where.rstrip(")").rsplit(":", 1)[0]
-    for marker in ("site-packages/", "/work/", "/lib/python3"):
-        if marker in path:
-            path = path.split(marker, 1)[1]
+    path = _PREFIX.sub("", where.rstrip(")").rsplit(":", 1)[0])
     return f"{name} ({path})" if path else name
 
 

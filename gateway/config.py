@@ -76,7 +76,7 @@ class ServerConfig:
     # "granian" (zero-copy pathsend, fastest) or "uvicorn" (least memory per slow stream).
     implementation: str = "granian"
     # granian's HTTP/1 write buffer per connection (its own default is 408 KiB).
-    http1_buffer_bytes: int = 262144
+    http1_buffer_bytes: int = 65536
     tls_cert_file: str = ""
     tls_key_file: str = ""
     log_level: str = "info"
