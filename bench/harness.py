@@ -7,6 +7,7 @@ in one ratio are taken seconds apart, not minutes.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import resource
@@ -200,10 +201,10 @@ class Bench:
             files = self._fixed_files(workload)
             self._probe_once(workload, server, fixed_requests(p, workload)[0])
             throughput(server, workload, files, duration_s=self.options.warmup_s, cpu=cpu)
-        if profile_to is None:
-            return throughput(server, workload, files, duration_s=self.options.duration_s, cpu=cpu)
-        with profile.recording(server.root_pid, profile_to, duration_s=self.options.duration_s,
-                               cpu=cpu, log=p.ctx.workdir / "py-spy.log"):
+        sampler = contextlib.nullcontext() if profile_to is None else profile.recording(
+            server.root_pid, profile_to, duration_s=self.options.duration_s, cpu=cpu,
+            log=p.ctx.workdir / "py-spy.log")
+        with sampler:
             return throughput(server, workload, files, duration_s=self.options.duration_s, cpu=cpu)
 
     def _probe_once(self, workload: Workload, server: RunningServer, request: Request) -> None:

@@ -25,7 +25,7 @@ class Options:
     variants: tuple[tuple[str, dict[str, str]], ...]
     results_dir: Path
     quick: bool
-    profile_dir: Path | None  # py-spy profiles of the gateways, first round only
+    profile_dir: Path | None  # py-spy profiles of the gateways, in a pass after the rounds
 
 
 def parse_args(argv: Sequence[str] | None = None) -> Options:
@@ -63,7 +63,7 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
         "--profile",
         type=Path,
         metavar="DIR",
-        help="record py-spy profiles of the gateway servers (first round) into DIR",
+        help="after the rounds, profile each gateway once per workload with py-spy into DIR",
     )
     args = parser.parse_args(argv)
 

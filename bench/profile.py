@@ -1,7 +1,8 @@
 """py-spy profiles of a server under load, and where their time goes.
 
-`bench/run.py --profile DIR` records one profile per (workload, gateway) in the
-first round, sampled from the load core while wrk measures. Summarize one with
+`bench/run.py --profile DIR` records one profile per (workload, gateway) in an
+extra, unreported measurement after the rounds, sampled from the load core while
+wrk runs. Summarize one with
 
     .venv/bin/python -m bench.profile DIR/warm-gateway.txt [--top 20]
 

@@ -30,8 +30,9 @@ Headers = list[tuple[bytes, bytes]]
 
 
 # A send that waits this long means the server's buffers are full: the client, not
-# the server, sets the pace, so larger chunks cannot speed it up. The server queues
-# a fixed number of chunks per stream, so from then on smaller ones hold less memory.
+# the server, sets the pace, so larger chunks cannot speed it up. A server buffers up
+# to its limit plus the chunk that crossed it (uvicorn's 64 KiB high-water mark,
+# granian's write buffer), so from then on smaller chunks hold less memory.
 SLOW_SEND_S = 0.05
 SLOW_CLIENT_CHUNK_BYTES = 16384
 

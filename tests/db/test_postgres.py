@@ -123,7 +123,9 @@ def test_statement_timeout_is_check_unavailable(pg_url: str, kind: str) -> None:
     upgrade(pg_url)
 
     async def run() -> None:
-        checker = await _open(kind, DatabaseConfig(url=pg_url, statement_timeout_s=0.5))
+        # One pooled connection: the one that timed out must serve the next checks.
+        config = DatabaseConfig(url=pg_url, statement_timeout_s=0.5, pool_size=1)
+        checker = await _open(kind, config)
         locker = create_async_engine(pg_url)
         try:
             async with locker.connect() as conn:
@@ -136,6 +138,8 @@ def test_statement_timeout_is_check_unavailable(pg_url: str, kind: str) -> None:
                     await checker.check(1, "a.jpg")
                 assert loop.time() - started < 2.0
                 await conn.execute(text("ROLLBACK"))
+            for _ in range(3):
+                assert (await checker.check(1, "a.jpg")).reason is Reason.NO_MESSAGE_OWNS_PATH
         finally:
             await checker.close()
             await locker.dispose()
