@@ -36,7 +36,7 @@ test: install system-deps
 
 bench: install system-deps
 	$(BIN)/pip install --quiet -e '.[bench]'
-	$(BIN)/python bench/run.py
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 	$(BIN)/python bench/revocation.py
 
 clean:
