@@ -10,7 +10,6 @@ import contextlib
 import json
 import os
 import shutil
-import signal
 import subprocess
 import time
 from collections.abc import Iterator
@@ -20,6 +19,8 @@ from typing import Any
 
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
+
+from support import stop_group
 
 # Required on this machine (root, no GPU, no network beyond loopback).
 FLAGS = [
@@ -212,13 +213,7 @@ def launch(binary: str, workdir: Path, *, timeout_s: float = 60) -> Iterator[Bro
         with connect(url, max_size=None, open_timeout=timeout_s) as ws:
             yield Browser(ws)
     finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(5)
+        stop_group(process)
 
 
 def _devtools_url(profile: Path, process: subprocess.Popen[bytes], log_path: Path,

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from gateway.config import Config
 from gateway.db.models import Message
-from support import FILES, RunningServer, free_port, prepare_world, token
+from support import FILES, RunningServer, free_port, prepare_world, stop_group, token
 
 CHAT = 10  # user 1 is a member, user 2 is not
 MEMBER, STRANGER = "1", "2"
@@ -168,10 +168,4 @@ def run_nginx(binary: str, prefix: Path, media: Path) -> Iterator[RunningServer]
             time.sleep(0.05)
         yield running
     finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, 15)
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, 9)
-            process.wait(5)
+        stop_group(process)
