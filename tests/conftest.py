@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from gateway.config import Config
-from support import pg_database, pg_unreachable_reason, prepare_world
+from support import missing, pg_database, pg_unreachable_reason, prepare_world
 
 PG_REQUIRED = os.environ.get("CI") == "true" or os.environ.get("GATEWAY_TEST_REQUIRE_PG") == "1"
 
@@ -26,11 +26,8 @@ def anyio_backend() -> str:
 @pytest.fixture(scope="session")
 def postgres_available() -> None:
     reason = pg_unreachable_reason()
-    if reason is None:
-        return
-    if PG_REQUIRED:
-        pytest.fail(f"{reason}; PostgreSQL is required here (CI)", pytrace=False)
-    pytest.skip(f"!!! {reason}: PostgreSQL tests SKIPPED, only SQLite was tested !!!")
+    if reason is not None:
+        missing(reason, tests="PostgreSQL tests (only SQLite ran)", required=PG_REQUIRED)
 
 
 @pytest.fixture

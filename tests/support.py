@@ -14,8 +14,10 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NoReturn
 
 import httpx
+import pytest
 from sqlalchemy import insert, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
@@ -155,6 +157,27 @@ class RunningServer:
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
 
+    def wait_ready(self, path: str, *, status: int | None = 200, timeout_s: float = 20) -> None:
+        """Until GET `path` answers `status` (None: anything); exiting or silence is an error."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"{self.url} exited early:\n{self.log()}")
+            with contextlib.suppress(httpx.HTTPError):
+                answer = httpx.get(self.url + path, timeout=1, verify=False)
+                if status is None or answer.status_code == status:
+                    return
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{self.url} did not become ready:\n{self.log()}")
+            time.sleep(0.05)
+
+
+def missing(reason: str, *, tests: str, required: bool) -> NoReturn:
+    """A part the tests need is absent: fail where it is required (CI), else skip loudly."""
+    if required:
+        pytest.fail(f"{reason}; {tests} are required here (CI)", pytrace=False)
+    pytest.skip(f"!!! {reason}: {tests} SKIPPED !!!")
+
 
 @contextlib.contextmanager
 def run_server(config_path: Path, *, server: str = "granian", workers: int = 1,
@@ -171,19 +194,7 @@ def run_server(config_path: Path, *, server: str = "granian", workers: int = 1,
                                    env={**os.environ, **(env or {})}, start_new_session=True)
     running = RunningServer(f"{scheme}://127.0.0.1:{port}", process, log_path)
     try:
-        deadline = time.monotonic() + 20
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"server exited early:\n{running.log()}")
-            try:
-                ready = httpx.get(running.url + ready_path, timeout=1, verify=False)
-                if ready.status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"server did not become ready:\n{running.log()}")
-            time.sleep(0.1)
+        running.wait_ready(ready_path)
         yield running
     finally:
         stop_group(process)

@@ -16,7 +16,7 @@ import pytest
 from browser_world import CLIP, CLIP_SECONDS, COOKIE, PICTURE, Web, png, static_server, wav
 from cdp import Browser, Page, chromium_binary, launch
 
-from support import prepare_world, run_server
+from support import missing, prepare_world, run_server
 
 BROWSER_REQUIRED = os.environ.get("CI") == "true"
 
@@ -25,10 +25,8 @@ BROWSER_REQUIRED = os.environ.get("CI") == "true"
 def chromium() -> str:
     binary = chromium_binary()
     if binary is None:
-        reason = "chromium is not installed (`make system-deps` installs Debian's package)"
-        if BROWSER_REQUIRED:
-            pytest.fail(f"{reason}; the browser tests are required in CI", pytrace=False)
-        pytest.skip(f"!!! {reason}: real-browser tests SKIPPED !!!")
+        missing("chromium is not installed (`make system-deps` installs Debian's package)",
+                tests="real-browser tests", required=BROWSER_REQUIRED)
     return binary
 
 

@@ -9,7 +9,6 @@ import os
 import pwd
 import shutil
 import subprocess
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -156,16 +155,7 @@ def run_nginx(binary: str, prefix: Path, media: Path) -> Iterator[RunningServer]
                                    start_new_session=True)
     running = RunningServer(f"http://127.0.0.1:{port}", process, log_path)
     try:
-        deadline = time.monotonic() + 20
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"nginx exited early:\n{running.log()}")
-            with contextlib.suppress(httpx.HTTPError):
-                httpx.get(running.url + "/", timeout=1)
-                break
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"nginx did not become ready:\n{running.log()}")
-            time.sleep(0.05)
+        running.wait_ready("/", status=None)  # nginx answers, whatever it serves at /
         yield running
     finally:
         stop_group(process)

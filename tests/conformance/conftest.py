@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from conformance_world import Servers, nginx_binary, prepare, run_nginx
 
-from support import run_server
+from support import missing, run_server
 
 NGINX_REQUIRED = (os.environ.get("CI") == "true"
                   or os.environ.get("GATEWAY_TEST_REQUIRE_NGINX") == "1")
@@ -25,10 +25,8 @@ NGINX_REQUIRED = (os.environ.get("CI") == "true"
 def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
     binary = nginx_binary()
     if binary is None:
-        message = "nginx not installed (`make system-deps`): conformance tests"
-        if NGINX_REQUIRED:
-            pytest.fail(f"{message} are required here (CI)", pytrace=False)
-        pytest.skip(f"!!! {message} SKIPPED !!!")
+        missing("nginx is not installed (`make system-deps`)", tests="conformance tests",
+                required=NGINX_REQUIRED)
     directory = tmp_path_factory.mktemp("conformance")
     config = prepare(directory)
     media = Path(config.storage.root)
